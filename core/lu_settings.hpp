@@ -1,0 +1,48 @@
+// The run-time settings of one logical unit. config/ builds them from YAML; core only
+// sees these typed values.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+
+namespace mpiod {
+
+/// What happens to I/O when every path is down.
+struct NoPathRetry {
+    enum class Mode : std::uint8_t { fail, queue, timeout };
+    Mode mode = Mode::timeout;
+    Millis timeout{30'000}; // Mode::timeout: queue for at most this long, then fail with EIO
+
+    static NoPathRetry fail() { return {Mode::fail, Millis{0}}; }
+    static NoPathRetry queue() { return {Mode::queue, Millis{0}}; }
+    static NoPathRetry after(Millis t) { return {Mode::timeout, t}; }
+};
+
+/// When a path that recovered carries I/O again.
+struct Failback {
+    enum class Mode : std::uint8_t { immediate, manual, deferred };
+    Mode mode = Mode::immediate;
+    Millis delay{0}; // Mode::deferred: healthy for this long first
+
+    static Failback immediate() { return {Mode::immediate, Millis{0}}; }
+    static Failback manual() { return {Mode::manual, Millis{0}}; }
+    static Failback after(Millis d) { return {Mode::deferred, d}; }
+};
+
+struct LuSettings {
+    std::string policy = "service-time";
+    Millis io_timeout{10'000};      // per-I/O deadline on a path; the path is failed after it
+    Millis checker_interval{2'000}; // probe period for failed paths and idle healthy paths
+    NoPathRetry no_path_retry{};
+    Failback failback{};
+};
+
+std::string to_string(const NoPathRetry& n);
+std::string to_string(const Failback& f);
+
+} // namespace mpiod

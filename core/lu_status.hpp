@@ -1,0 +1,43 @@
+// Snapshots of engine state for the control socket. Plain values: copying one never
+// touches a live object.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/path_counters.hpp"
+#include "core/path_state.hpp"
+
+namespace mpiod {
+
+struct PathStatus {
+    std::string id;        // operator-visible path name, unique in the daemon
+    std::string lu;        // owning LU's name
+    std::string transport; // "nbd"
+    std::string target;    // Transport::describe()
+    std::string wwid;      // identity reported or configured
+    PathState state = PathState::failed;
+    bool standby_member = false; // configured in the standby subset
+    std::uint32_t weight = 1;
+    std::string last_error;
+    PathCounters counters;
+};
+
+struct LuStatus {
+    std::string name;
+    std::string wwid;
+    std::string policy;
+    std::string state; // "ready", "queueing", "failing", "starting"
+    std::uint64_t size_bytes = 0;
+    std::uint32_t block_size = 0;
+    std::uint64_t in_flight = 0;
+    std::uint64_t queued = 0;
+    std::uint64_t failovers = 0;      // I/Os resubmitted on another path
+    std::uint64_t io_errors = 0;      // I/Os completed to the client with an error
+    std::uint64_t ios = 0;            // I/Os completed to the client
+    std::vector<std::string> exports; // where the LU is exported (sockets, devices)
+    std::vector<PathStatus> paths;
+};
+
+} // namespace mpiod

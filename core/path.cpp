@@ -1,0 +1,57 @@
+// Path bookkeeping: counters and the status snapshot.
+#include "core/path.hpp"
+
+#include <chrono>
+#include <utility>
+
+namespace mpiod {
+
+Path::Path(PathId number, PathSpec spec) : number_(number), spec_(std::move(spec)) {}
+
+PathLoad Path::load() const noexcept {
+    return PathLoad{number_, counters_.in_flight, counters_.bytes_in_flight, spec_.weight,
+                    spec_.throughput};
+}
+
+void Path::record_start(std::uint32_t bytes) noexcept {
+    ++counters_.in_flight;
+    counters_.bytes_in_flight += bytes;
+}
+
+void Path::record_end(const IoRequest& r, bool ok, Clock::duration latency) noexcept {
+    --counters_.in_flight;
+    counters_.bytes_in_flight -= r.length;
+    ++counters_.ios;
+    if (!ok) {
+        ++counters_.errors;
+    } else if (r.op == IoOp::read) {
+        counters_.bytes_read += r.length;
+    } else if (r.op == IoOp::write) {
+        counters_.bytes_written += r.length;
+    }
+    auto us = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(latency).count());
+    counters_.latency_total_us += us;
+    // An EWMA with weight 1/8 follows a change within a few dozen I/Os.
+    counters_.latency_ewma_us =
+        counters_.latency_ewma_us == 0
+            ? static_cast<double>(us)
+            : counters_.latency_ewma_us * 0.875 + 0.125 * static_cast<double>(us);
+}
+
+PathStatus Path::status(const std::string& lu_name) const {
+    PathStatus s;
+    s.id = spec_.id;
+    s.lu = lu_name;
+    s.transport = std::string(spec_.transport->kind());
+    s.target = spec_.transport->describe();
+    s.wwid = reported_wwid.empty() ? spec_.wwid : reported_wwid;
+    s.state = state_;
+    s.standby_member = spec_.standby;
+    s.weight = spec_.weight;
+    s.last_error = last_error;
+    s.counters = counters_;
+    return s;
+}
+
+} // namespace mpiod

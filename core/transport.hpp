@@ -1,0 +1,66 @@
+// One path to a logical unit over one transport (NBD connection, iSCSI session+LUN,
+// /dev/sgN). Implementations live in transports/; core only sees this interface.
+//
+// Threading: a transport is created on the engine's executor and every call and every
+// completion happens there. Completions are always delivered asynchronously (posted),
+// never from inside the call that started the operation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <boost/system/error_code.hpp>
+
+#include "core/completion.hpp"
+#include "core/io_completion.hpp"
+#include "core/io_request.hpp"
+
+namespace mpiod {
+
+/// What a path says about the LU behind it, learnt at open time.
+struct TransportInfo {
+    std::string wwid; // identity from the storage (VPD 0x83); empty when it has none
+    std::uint64_t size_bytes = 0;
+    std::uint32_t min_block = 1;          // smallest I/O granularity the path accepts
+    std::uint32_t preferred_block = 4096; // logical block size to advertise
+    std::uint32_t max_request = 32u << 20;
+    bool read_only = false;
+    bool can_flush = false;
+    bool can_fua = false;
+    bool can_trim = false;
+    bool can_write_zeroes = false;
+    bool can_multi_conn = false; // flush on one connection covers writes made on others
+};
+
+/// Called exactly once as std::move(done)(ec, info).
+using OpenCompletion = Completion<boost::system::error_code, TransportInfo>;
+
+class Transport {
+public:
+    virtual ~Transport() = default;
+
+    /// "nbd", "iscsi", "sg".
+    virtual std::string_view kind() const noexcept = 0;
+    /// Where the path goes, for humans: an NBD URI, a portal and LUN, a device node.
+    virtual std::string describe() const = 0;
+
+    /// Connects (or reconnects after close()) and reports what the path serves.
+    /// A transport may be opened again after close(): that is how paths are reinstated.
+    virtual void async_open(OpenCompletion done) = 0;
+
+    /// Starts one I/O. Only valid while open. Any number may be in flight.
+    virtual void submit(IoRequest request, IoCompletion done) = 0;
+
+    /// Liveness probe used by the path checker. The default reads `block_bytes` at offset 0;
+    /// SCSI transports may prefer TEST UNIT READY.
+    virtual void async_check(std::uint32_t block_bytes, IoCompletion done);
+
+    /// Drops the connection. Every I/O still in flight completes with path_error
+    /// (asynchronously). Idempotent; async_open() may follow.
+    virtual void close() noexcept = 0;
+
+    virtual bool is_open() const noexcept = 0;
+};
+
+} // namespace mpiod

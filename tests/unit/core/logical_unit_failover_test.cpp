@@ -1,0 +1,148 @@
+// Engine behaviour when a path fails under I/O: resubmission, target errors, deadlines.
+#include <cerrno>
+
+#include <catch2/catch.hpp>
+
+#include "tests/unit/core/lu_fixture.hpp"
+
+using namespace mpiod;
+using namespace mpiod::test;
+
+TEST_CASE("an I/O failing with a path error is resubmitted on another path and succeeds") {
+    LuFixture f;
+    auto a = f.add("a");
+    auto b = f.add("b");
+    REQUIRE(f.wait_ready());
+    a->outcome = [](const IoRequest&) { return IoResult::path(EIO); };
+
+    std::vector<std::shared_ptr<Outcome>> done;
+    for (int i = 0; i < 8; ++i) {
+        done.push_back(f.submit(IoOp::write, 8192 + 4096 * i));
+    }
+    for (auto& c : done) {
+        REQUIRE(f.wait(c));
+        CHECK(c->result.ok());
+    }
+    CHECK(f.state("a") == PathState::failed);
+    CHECK(f.state("b") == PathState::active);
+    CHECK(f.lu->status().failovers >= 1);
+    CHECK(f.lu->status().io_errors == 0);
+}
+
+TEST_CASE("a target error goes back to the client and leaves the path up") {
+    LuFixture f;
+    auto a = f.add("a");
+    REQUIRE(f.wait_ready());
+    a->outcome = [](const IoRequest& r) {
+        return r.op == IoOp::write ? IoResult::target(ENOSPC) : IoResult::success();
+    };
+    auto c = f.submit(IoOp::write, 8192);
+    REQUIRE(f.wait(c));
+    CHECK(c->result.status == IoStatus::target_error);
+    CHECK(c->result.error == ENOSPC);
+    CHECK(f.state("a") == PathState::active);
+    CHECK(f.data_ios("a", IoOp::write) == 1); // not retried anywhere
+}
+
+TEST_CASE("an I/O past its deadline fails the path and completes on another path") {
+    auto s = LuFixture::fast_settings();
+    s.policy = "first";
+    s.io_timeout = Millis{100};
+    LuFixture f(s);
+    auto a = f.add("a");
+    auto b = f.add("b");
+    REQUIRE(f.wait_ready());
+    a->hold = true; // path a swallows I/O: a hung target
+
+    auto start = Clock::now();
+    auto c = f.submit(IoOp::read, 8192);
+    REQUIRE(f.wait(c));
+    auto elapsed = Clock::now() - start;
+    CHECK(c->result.ok());
+    CHECK(elapsed >= Millis{100});
+    CHECK(f.state("a") != PathState::active);
+    CHECK(f.lu->status().paths[0].counters.timeouts == 1);
+    CHECK(f.data_ios("b", IoOp::read) == 1);
+}
+
+TEST_CASE(
+    "all I/O in flight on a dying path is resubmitted and none reaches the client as an error") {
+    LuFixture f;
+    auto a = f.add("a");
+    auto b = f.add("b");
+    REQUIRE(f.wait_ready());
+    a->hold = true;
+    b->hold = true;
+    std::vector<std::shared_ptr<Outcome>> done;
+    for (int i = 0; i < 32; ++i) {
+        done.push_back(f.submit(i % 2 ? IoOp::write : IoOp::read, 8192 + 4096 * i));
+    }
+    REQUIRE(run_until(f.io, [&] { return a->pending.size() + b->pending.size() == 32; }));
+    b->hold = false;
+    FakeTransport::release(f.io.get_executor(), *a, IoResult::path(ECONNRESET));
+    FakeTransport::release(f.io.get_executor(), *b);
+    for (auto& c : done) {
+        REQUIRE(f.wait(c));
+        CHECK(c->result.ok());
+    }
+    CHECK(f.state("a") == PathState::failed);
+    CHECK(f.lu->status().io_errors == 0);
+}
+
+TEST_CASE("a flush goes to every path that completed writes since the last flush") {
+    LuFixture f;
+    auto a = f.add("a");
+    auto b = f.add("b");
+    auto c = f.add("c");
+    REQUIRE(f.wait_ready());
+    // The rotating selector puts the two writes on two different paths.
+    auto w1 = f.submit(IoOp::write, 8192);
+    auto w2 = f.submit(IoOp::write, 12288);
+    REQUIRE(f.wait(w1));
+    REQUIRE(f.wait(w2));
+    int written = (f.data_ios("a", IoOp::write) > 0) + (f.data_ios("b", IoOp::write) > 0) +
+                  (f.data_ios("c", IoOp::write) > 0);
+    REQUIRE(written == 2);
+
+    auto fl = f.submit(IoOp::flush);
+    REQUIRE(f.wait(fl));
+    CHECK(fl->result.ok());
+    for (const auto& [id, ctl] : f.paths) {
+        CHECK(ctl->count(IoOp::flush) == (f.data_ios(id, IoOp::write) > 0 ? 1 : 0));
+    }
+    // Nothing written since: the next flush goes to one path only.
+    auto fl2 = f.submit(IoOp::flush);
+    REQUIRE(f.wait(fl2));
+    CHECK(a->count(IoOp::flush) + b->count(IoOp::flush) + c->count(IoOp::flush) == 3);
+}
+
+TEST_CASE("a flush leg on a failing path is retried on another path") {
+    auto s = LuFixture::fast_settings();
+    s.policy = "first";
+    LuFixture f(s);
+    auto a = f.add("a");
+    auto b = f.add("b");
+    REQUIRE(f.wait_ready());
+    auto w = f.submit(IoOp::write, 8192);
+    REQUIRE(f.wait(w));
+    REQUIRE(f.data_ios("a", IoOp::write) == 1);
+    a->outcome = [](const IoRequest& r) {
+        return r.op == IoOp::flush ? IoResult::path(EPIPE) : IoResult::success();
+    };
+    auto fl = f.submit(IoOp::flush);
+    REQUIRE(f.wait(fl));
+    CHECK(fl->result.ok());
+    CHECK(b->count(IoOp::flush) == 1);
+}
+
+TEST_CASE("a FUA write does not make its path dirty") {
+    LuFixture f;
+    auto a = f.add("a");
+    REQUIRE(f.wait_ready());
+    auto w = f.submit(IoOp::write, 8192, 4096, true);
+    REQUIRE(f.wait(w));
+    auto fl = f.submit(IoOp::flush);
+    REQUIRE(f.wait(fl));
+    CHECK(a->count(IoOp::flush) == 1); // the one-path flush, not a dirty fan-out
+    CHECK(a->submitted[a->submitted.size() - 2].fua);
+}
