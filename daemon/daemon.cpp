@@ -1,0 +1,283 @@
+// Wiring: config -> LUs and paths -> NBD exports, control socket, signals, shutdown.
+#include "daemon/daemon.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <system_error>
+
+#include <unistd.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <spdlog/spdlog.h>
+
+#include "daemon/path_factory.hpp"
+#include "policies/policy_registry.hpp"
+
+#include <systemd/sd-daemon.h>
+
+namespace mpiod {
+
+namespace {
+
+// Longest a SIGTERM waits for in-flight I/O before flushing and exiting anyway.
+constexpr Millis drain_limit{10'000};
+// Longest start-up waits for every LU to export before telling systemd it is ready.
+constexpr Millis startup_limit{15'000};
+
+boost::asio::ip::tcp::endpoint parse_endpoint(const std::string& text) {
+    auto colon = text.rfind(':');
+    auto host = text.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    auto port = static_cast<unsigned short>(std::stoul(text.substr(colon + 1)));
+    return {boost::asio::ip::make_address(host), port};
+}
+
+} // namespace
+
+Daemon::Daemon(DaemonConfig config)
+    : config_(std::move(config)),
+      signals_(io_, SIGTERM, SIGINT, SIGHUP),
+      startup_timer_(io_),
+      drain_timer_(io_),
+      server_(io_.get_executor()) {}
+
+Daemon::~Daemon() = default;
+
+int Daemon::run() {
+    try {
+        build();
+    } catch (const std::exception& e) {
+        spdlog::critical("start-up failed: {}", e.what());
+        return 1;
+    }
+    std::function<void(boost::system::error_code, int)> on_signal;
+    on_signal = [this, &on_signal](boost::system::error_code ec, int sig) {
+        if (ec) {
+            return;
+        }
+        if (sig == SIGHUP) {
+            spdlog::warn("SIGHUP: live reload is not implemented yet; configuration unchanged");
+        } else {
+            shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        }
+        if (!shutting_down_) {
+            signals_.async_wait(on_signal);
+        }
+    };
+    signals_.async_wait(on_signal);
+    io_.run();
+    spdlog::info("mpiod stopped");
+    return exit_code_;
+}
+
+void Daemon::build() {
+    auto ex = io_.get_executor();
+    for (const auto& lc : config_.lus) {
+        auto lu = std::make_shared<LogicalUnit>(ex, lc.alias, lc.wwid, lc.settings, make_policy);
+        for (const auto& pc : config_.paths) {
+            if (pc.wwid != lc.wwid) {
+                continue;
+            }
+            PathSpec spec;
+            spec.id = pc.id;
+            spec.wwid = pc.wwid;
+            spec.transport = make_transport(ex, pc.uri);
+            if (auto w = lc.weights.find(pc.id); w != lc.weights.end()) {
+                spec.weight = w->second;
+            }
+            if (auto t = lc.throughput.find(pc.id); t != lc.throughput.end()) {
+                spec.throughput = t->second;
+            }
+            spec.standby =
+                std::find(lc.standby.begin(), lc.standby.end(), pc.id) != lc.standby.end();
+            if (auto err = lu->add_path(std::move(spec)); !err.empty()) {
+                throw std::runtime_error(err);
+            }
+        }
+        spdlog::info("lu {} ({}): policy {}, io_timeout {} ms, no_path_retry {}, failback {}",
+                     lc.alias, lc.wwid, lc.settings.policy, lc.settings.io_timeout.count(),
+                     to_string(lc.settings.no_path_retry), to_string(lc.settings.failback));
+        lus_.push_back(lu);
+        lu->when_ready([this, weak = std::weak_ptr<LogicalUnit>(lu)] {
+            if (auto l = weak.lock(); l && !shutting_down_) {
+                export_lu(l);
+            }
+        });
+    }
+
+    std::filesystem::create_directories(config_.exports.dir);
+    for (const auto& ep : config_.exports.tcp) {
+        auto bound = server_.listen_tcp(parse_endpoint(ep));
+        spdlog::info("NBD export on tcp {}:{}", bound.address().to_string(), bound.port());
+    }
+
+    control_ = std::make_unique<ControlServer>(io_.get_executor(), config_.control_socket, *this);
+    control_->start();
+    spdlog::info("control socket {}", config_.control_socket.string());
+
+    startup_timer_.expires_after(startup_limit);
+    startup_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || notified_ready_) {
+            return;
+        }
+        for (const auto& lu : lus_) {
+            if (!lu->ready()) {
+                spdlog::error(
+                    "lu {}: no path opened within {} s; it is exported as soon as one does",
+                    lu->name(), startup_limit.count() / 1000);
+            }
+        }
+        notified_ready_ = true;
+        sd_notify(0, "READY=1\nSTATUS=started; some LUs wait for a path");
+    });
+    notify_ready_if_done();
+}
+
+void Daemon::export_lu(const std::shared_ptr<LogicalUnit>& lu) {
+    auto socket = config_.exports.dir / (lu->name() + ".sock");
+    try {
+        server_.listen_unix(socket, lu);
+        server_.add_target(lu);
+    } catch (const std::exception& e) {
+        spdlog::error("lu {}: cannot export: {}", lu->name(), e.what());
+        exit_code_ = 1;
+        return;
+    }
+    lu->add_export("nbd+unix:///?socket=" + socket.string());
+    auto info = lu->export_info();
+    spdlog::info("lu {} exported on {} ({} bytes, block {})", lu->name(), socket.string(),
+                 info.size_bytes, info.preferred_block);
+    ++exported_;
+    notify_ready_if_done();
+}
+
+void Daemon::notify_ready_if_done() {
+    if (notified_ready_ || exported_ < lus_.size()) {
+        return;
+    }
+    notified_ready_ = true;
+    startup_timer_.cancel();
+    sd_notifyf(0, "READY=1\nSTATUS=%zu LUs exported", exported_);
+}
+
+void Daemon::shutdown(const char* why) {
+    if (shutting_down_) {
+        return;
+    }
+    shutting_down_ = true;
+    spdlog::info("{}: draining in-flight I/O, then flushing and exiting", why);
+    sd_notify(0, "STOPPING=1");
+    startup_timer_.cancel();
+    for (const auto& lu : lus_) {
+        server_.remove_target(lu->name()); // no new clients; connected ones are served on
+    }
+    drains_left_ = lus_.size();
+    drain_timer_.expires_after(drain_limit);
+    drain_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec && drains_left_ > 0) {
+            spdlog::warn("I/O still in flight after {} s; exiting anyway",
+                         drain_limit.count() / 1000);
+            drains_left_ = 0;
+            finish_shutdown();
+        }
+    });
+    if (drains_left_ == 0) {
+        finish_shutdown();
+        return;
+    }
+    for (const auto& lu : lus_) {
+        lu->async_drain([this, lu] {
+            if (!lu->ready()) {
+                if (drains_left_ > 0 && --drains_left_ == 0) {
+                    finish_shutdown();
+                }
+                return;
+            }
+            lu->flush_all([this, lu](IoResult r) {
+                if (!r.ok()) {
+                    spdlog::error("lu {}: final flush failed: {}", lu->name(), to_string(r.status));
+                    exit_code_ = 1;
+                }
+                if (drains_left_ > 0 && --drains_left_ == 0) {
+                    finish_shutdown();
+                }
+            });
+        });
+    }
+}
+
+void Daemon::finish_shutdown() {
+    drain_timer_.cancel();
+    server_.stop();
+    for (const auto& lu : lus_) {
+        lu->stop();
+    }
+    if (control_) {
+        control_->stop();
+    }
+    signals_.cancel();
+    io_.stop();
+}
+
+// ---- ControlBackend ------------------------------------------------------------------
+
+DaemonStatus Daemon::daemon_status() const {
+    DaemonStatus s;
+    s.version = MPIOD_VERSION;
+    s.pid = static_cast<long>(getpid());
+    s.started = started_;
+    s.config_file = config_.source.string();
+    return s;
+}
+
+std::vector<LuStatus> Daemon::lus() const {
+    std::vector<LuStatus> out;
+    out.reserve(lus_.size());
+    for (const auto& lu : lus_) {
+        out.push_back(lu->status());
+    }
+    return out;
+}
+
+LogicalUnit* Daemon::lu_of_path(const std::string& id) const {
+    for (const auto& lu : lus_) {
+        if (lu->has_path(id)) {
+            return lu.get();
+        }
+    }
+    return nullptr;
+}
+
+std::string Daemon::fail_path(const std::string& id) {
+    auto* lu = lu_of_path(id);
+    return lu == nullptr ? "no such path: " + id : lu->fail_path(id);
+}
+
+std::string Daemon::reinstate_path(const std::string& id) {
+    auto* lu = lu_of_path(id);
+    return lu == nullptr ? "no such path: " + id : lu->reinstate_path(id);
+}
+
+std::string Daemon::set_policy(const std::string& lu_name, const std::string& policy) {
+    for (const auto& lu : lus_) {
+        if (lu->name() == lu_name || lu->wwid() == lu_name) {
+            if (!make_policy(policy)) {
+                std::string valid;
+                for (auto n : policy_names()) {
+                    valid += (valid.empty() ? "" : ", ") + std::string(n);
+                }
+                return "unknown policy: " + policy + " (valid: " + valid + ")";
+            }
+            return lu->set_policy(policy);
+        }
+    }
+    return "no such lu: " + lu_name;
+}
+
+void Daemon::request_shutdown() {
+    boost::asio::post(io_, [this] { shutdown("mpiod-ctl shutdown"); });
+}
+
+} // namespace mpiod

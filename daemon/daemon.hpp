@@ -1,0 +1,61 @@
+// The daemon: builds LUs and their paths from the configuration, exports each LU once
+// its geometry is known, serves the control socket, and shuts down cleanly on SIGTERM
+// (stop accepting, drain in-flight I/O, flush every LU, close).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "config/daemon_config.hpp"
+#include "core/logical_unit.hpp"
+#include "daemon/control_backend.hpp"
+#include "daemon/control_server.hpp"
+#include "exports/nbd/nbd_server.hpp"
+
+namespace mpiod {
+
+class Daemon final : public ControlBackend {
+public:
+    explicit Daemon(DaemonConfig config);
+    ~Daemon() override;
+
+    /// Runs until shutdown; returns the process exit code.
+    int run();
+
+    // ControlBackend
+    DaemonStatus daemon_status() const override;
+    std::vector<LuStatus> lus() const override;
+    std::string fail_path(const std::string& id) override;
+    std::string reinstate_path(const std::string& id) override;
+    std::string set_policy(const std::string& lu, const std::string& policy) override;
+    void request_shutdown() override;
+
+private:
+    void build();
+    void export_lu(const std::shared_ptr<LogicalUnit>& lu);
+    void notify_ready_if_done();
+    void shutdown(const char* why);
+    void finish_shutdown();
+    LogicalUnit* lu_of_path(const std::string& id) const;
+
+    DaemonConfig config_;
+    Clock::time_point started_ = Clock::now();
+    boost::asio::io_context io_;
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer startup_timer_;
+    boost::asio::steady_timer drain_timer_;
+    NbdServer server_;
+    std::unique_ptr<ControlServer> control_;
+    std::vector<std::shared_ptr<LogicalUnit>> lus_;
+    std::size_t exported_ = 0;
+    bool notified_ready_ = false;
+    bool shutting_down_ = false;
+    std::size_t drains_left_ = 0;
+    int exit_code_ = 0;
+};
+
+} // namespace mpiod

@@ -1,0 +1,36 @@
+// mpiod: the multipath I/O daemon's entry point.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "config/daemon_config.hpp"
+#include "daemon/daemon.hpp"
+#include "daemon/logging.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"mpiod: userspace multipath I/O daemon"};
+    std::string config_file = "/etc/mpiod/mpiod.yaml";
+    bool check_only = false;
+    app.add_option("-c,--config", config_file, "configuration file (YAML)");
+    app.add_flag("--check", check_only, "validate the configuration and exit");
+    app.set_version_flag("--version", std::string("mpiod ") + MPIOD_VERSION);
+    CLI11_PARSE(app, argc, argv);
+
+    mpiod::DaemonConfig config;
+    try {
+        config = mpiod::load_config(config_file);
+    } catch (const std::exception& e) {
+        std::cerr << "mpiod: " << e.what() << '\n';
+        return 2;
+    }
+    if (check_only) {
+        std::cout << config_file << ": ok (" << config.lus.size() << " LUs, " << config.paths.size()
+                  << " paths)\n";
+        return 0;
+    }
+    mpiod::setup_logging(config.log_level);
+    spdlog::info("mpiod {} starting with {}", MPIOD_VERSION, config_file);
+    mpiod::Daemon daemon(std::move(config));
+    return daemon.run();
+}

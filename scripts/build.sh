@@ -1,0 +1,13 @@
+#!/bin/bash
+# build.sh [release|asan]: configures and builds into build/ or build-asan/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kind=${1:-release}
+jobs=$(nproc)
+case $kind in
+release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPIOD_WERROR=ON) ;;
+asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DMPIOD_SANITIZE=ON -DMPIOD_WERROR=ON) ;;
+*) echo "usage: $0 [release|asan]" >&2; exit 2 ;;
+esac
+cmake -S . -B "$dir" "${flags[@]}" >/dev/null
+cmake --build "$dir" -j"$jobs"

@@ -1,0 +1,20 @@
+#!/bin/bash
+# The README's test command: installs dependencies, checks formatting, builds the release
+# and the ASan+UBSan configurations, and runs every test (unit and integration) on the
+# sanitizer build. Run as root (integration tests mount filesystems through loop devices).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+echo "== format check (clang-format)"
+git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
+
+echo "== release build"
+scripts/build.sh release
+echo "== ASan+UBSan build"
+scripts/build.sh asan
+
+echo "== tests (ASan+UBSan)"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir build-asan --output-on-failure --timeout 600 -j2

@@ -1,0 +1,143 @@
+# Shared helpers for integration tests: a private temp dir, nbdkit path servers, an
+# mpiod instance, bounded waits, and cleanup of everything on exit (even on failure).
+# Usage: source "$(dirname "$0")/lib.sh"
+set -euo pipefail
+
+BUILD=${MPIOD_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
+MPIOD=$BUILD/daemon/mpiod
+MPIOD_CTL=$BUILD/ctl/mpiod-ctl
+T=$(mktemp -d /tmp/mpiod-test.XXXXXX)
+PIDS=()
+
+cleanup() {
+    local rc=$?
+    for hook in "${CLEANUP_HOOKS[@]:-}"; do
+        [ -n "$hook" ] && eval "$hook" || true
+    done
+    for pid in "${PIDS[@]:-}"; do
+        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    if [ $rc -ne 0 ] && [ -f "$T/mpiod.log" ]; then
+        echo "---- mpiod log (last 60 lines) ----" >&2
+        tail -n 60 "$T/mpiod.log" >&2 || true
+    fi
+    rm -rf "$T"
+    exit $rc
+}
+CLEANUP_HOOKS=()
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+log() { echo "== $*"; }
+
+require() {
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed" >&2; exit 77; }
+    done
+}
+
+# wait_for SECONDS COMMAND...: polls COMMAND until it succeeds, with a deadline.
+wait_for() {
+    local limit=$1; shift
+    local deadline=$((SECONDS + limit))
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.05
+    done
+}
+
+socket_answers() { nbdinfo --size "nbd+unix:///?socket=$1" >/dev/null 2>&1; }
+
+# start_path NAME IMAGE [--filter=F ...] [key=value ...]: nbdkit's file plugin on
+# $T/NAME.sock; options (--...) go before the plugin, key=value parameters after it.
+start_path() {
+    local name=$1 image=$2; shift 2
+    local opts=() params=()
+    for arg in "$@"; do
+        case $arg in --*) opts+=("$arg") ;; *) params+=("$arg") ;; esac
+    done
+    rm -f "$T/$name.sock"
+    nbdkit -f --exit-with-parent -U "$T/$name.sock" "${opts[@]}" file "$image" "${params[@]}" \
+        >"$T/$name.nbdkit.log" 2>&1 &
+    eval "PID_$name=$!"
+    PIDS+=("$!")
+    wait_for 10 socket_answers "$T/$name.sock" || fail "nbdkit $name did not start"
+}
+
+kill_path() { local v="PID_$1"; { kill -9 "${!v}" && wait "${!v}"; } 2>/dev/null || true; }
+
+# write_config FILE: paths a..N from the named sockets, one LU with wwid $WWID.
+WWID=36001405f00dbabe0000000000000001
+write_config() {
+    local file=$1; shift
+    local settings=${LU_SETTINGS:-}
+    {
+        echo "log_level: ${LOG_LEVEL:-info}"
+        echo "control_socket: $T/control.sock"
+        echo "export:"
+        echo "  dir: $T/run"
+        echo "defaults:"
+        echo "  io_timeout: ${IO_TIMEOUT:-3s}"
+        echo "  checker_interval: ${CHECKER_INTERVAL:-500ms}"
+        echo "  no_path_retry: ${NO_PATH_RETRY:-30s}"
+        echo "  policy: ${POLICY:-service-time}"
+        echo "paths:"
+        for name in "$@"; do
+            echo "  - id: $name"
+            echo "    uri: nbd+unix:///?socket=$T/$name.sock"
+            echo "    wwid: $WWID"
+        done
+        echo "lus:"
+        echo "  - wwid: $WWID"
+        echo "    alias: lu0"
+        [ -n "$settings" ] && echo "$settings"
+        true
+    } >"$file"
+}
+
+LU_SOCK() { echo "$T/run/lu0.sock"; }
+LU_URI() { echo "nbd+unix:///?socket=$(LU_SOCK)"; }
+
+start_mpiod() {
+    local config=$1
+    "$MPIOD" --config "$config" >"$T/mpiod.log" 2>&1 &
+    MPIOD_PID=$!
+    PIDS+=("$MPIOD_PID")
+    wait_for 15 socket_answers "$(LU_SOCK)" || fail "mpiod did not export $(LU_SOCK)"
+}
+
+ctl() { "$MPIOD_CTL" --socket "$T/control.sock" "$@"; }
+
+# path_state ID: the path's state as mpiod-ctl reports it.
+path_state() {
+    ctl --json list paths | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    if p["id"] == sys.argv[1]:
+        print(p["state"])' "$1"
+}
+
+path_is() { [ "$(path_state "$1")" = "$2" ]; }
+
+# path_ios ID: I/Os the path completed, as mpiod-ctl reports them.
+path_ios() {
+    ctl --json list paths | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    if p["id"] == sys.argv[1]:
+        print(p["ios"])' "$1"
+}
+path_ios_above() { [ "$(path_ios "$1")" -gt "$2" ]; }
+
+# fio_verify NAME URI SIZE [extra fio args...]: random writes with crc32c verification.
+fio_verify() {
+    local name=$1 uri=$2 size=$3; shift 3
+    fio --name="$name" --ioengine=nbd --uri="$uri" --rw=randwrite --bs=4k --iodepth=16 \
+        --size="$size" --verify=crc32c --do_verify=1 --verify_fatal=1 --verify_backlog=1024 --verify_state_save=0 \
+        --output="$T/$name.fio.txt" "$@"
+}
+
+# nbdsh runs "python3 -m nbd"; use the system interpreter, which has python3-libnbd,
+# even where another python3 comes first on PATH.
+export PATH="/usr/bin:$PATH"
