@@ -1,0 +1,110 @@
+// One client connection of the NBD server: the handshake, then the transmission phase with
+// many requests in flight, answered with simple replies in completion order.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/io_target.hpp"
+#include "exports/nbd/nbd_handshake.hpp"
+#include "exports/nbd/nbd_limits.hpp"
+#include "exports/nbd/nbd_request_check.hpp"
+
+namespace mpiod::nbd {
+
+/// Owned through shared_ptr: every pending socket operation and every request submitted to the
+/// target holds one, so a completion arriving after close() finds a live (closed) object and is
+/// dropped. Runs on its socket's executor only.
+class NbdConnection : public std::enable_shared_from_this<NbdConnection> {
+public:
+    /// Called once, from close(), with the connection's id.
+    using ClosedHandler = std::function<void(std::uint64_t id)>;
+
+    NbdConnection(NbdSocket socket, std::uint64_t id, std::string peer, const NbdLimits& limits,
+                  ClosedHandler on_closed);
+    NbdConnection(const NbdConnection&) = delete;
+    NbdConnection& operator=(const NbdConnection&) = delete;
+
+    /// Greets the client and negotiates; enters transmission on GO / EXPORT_NAME.
+    void start_handshake(ExportChoice exports);
+    /// Skips the handshake: the peer (the kernel) already knows size and flags.
+    void start_transmission(std::shared_ptr<IoTarget> target);
+    /// Closes the socket at once; replies not yet written and later completions are dropped.
+    void close(std::string_view reason = "closed by the server");
+
+    std::uint64_t id() const noexcept { return id_; }
+    const std::string& peer() const noexcept { return peer_; }
+    bool closed() const noexcept { return closed_; }
+
+private:
+    struct Reply {
+        std::array<std::byte, 16> header;
+        IoBuffer data; // READ payload; null for every other reply
+        std::uint32_t data_length = 0;
+        std::uint32_t charge = 0; // payload bytes counted against max_in_flight_bytes
+    };
+
+    /// What parsing can do next: go on, wait for more bytes, or stop (paused, DISC, closed,
+    /// or a payload being read directly).
+    enum class Step { next, need_more, stop };
+
+    void on_handshake(std::exception_ptr error, HandshakeOutcome outcome);
+    void process_input();
+    Step skip_payload();
+    Step take_request();
+    Step take_write(const RequestHeader& h, std::uint32_t error);
+    void refuse(const RequestHeader& h, std::uint32_t error);
+    void read_more();
+    void on_read(const boost::system::error_code& ec, std::size_t n);
+    void receive_payload(const RequestHeader& h);
+    void submit(const RequestHeader& h, IoBuffer payload);
+    void on_complete(std::uint64_t cookie, IoResult result, IoBuffer data,
+                     std::uint32_t data_length, std::uint32_t charge);
+    void queue_reply(Reply reply);
+    void start_write();
+    void on_written(const boost::system::error_code& ec);
+    void finish_if_drained();
+    void violation(std::string_view reason);
+    bool over_limits(std::uint32_t charge) const noexcept;
+
+    NbdSocket socket_;
+    const std::uint64_t id_;
+    const std::string peer_;
+    const NbdLimits limits_;
+    ClosedHandler on_closed_;
+    boost::asio::steady_timer handshake_timer_;
+
+    std::shared_ptr<IoTarget> target_;
+    Advertised advertised_;
+
+    // Input: bytes [begin_, end_) of in_ are received but not yet parsed.
+    std::unique_ptr<std::byte[]> in_;
+    std::size_t begin_ = 0;
+    std::size_t end_ = 0;
+    std::uint64_t discard_left_ = 0; // payload bytes of a refused WRITE still to drop
+
+    // Requests parsed and not yet answered on the wire, and their payload bytes.
+    std::uint32_t in_flight_ = 0;
+    std::uint64_t in_flight_bytes_ = 0;
+
+    // Output: replies wait in pending_ while writing_ is on the wire.
+    std::vector<Reply> pending_;
+    std::vector<Reply> writing_;
+    std::vector<boost::asio::const_buffer> iov_;
+    bool write_active_ = false;
+    bool write_posted_ = false;
+
+    bool paused_ = false;        // stopped reading until replies drain below the limits
+    bool disconnecting_ = false; // NBD_CMD_DISC received: answer what is in flight, then close
+    bool closed_ = false;
+};
+
+} // namespace mpiod::nbd

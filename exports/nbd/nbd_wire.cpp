@@ -1,0 +1,244 @@
+// Encoding and parsing of NBD messages; the layouts follow the NBD spec's "Values" section.
+#include "exports/nbd/nbd_wire.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+
+namespace mpiod::nbd {
+
+namespace {
+
+void append_bytes(std::vector<std::byte>& out, const void* p, std::size_t n) {
+    const auto* b = static_cast<const std::byte*>(p);
+    out.insert(out.end(), b, b + n);
+}
+
+void append_be16(std::vector<std::byte>& out, std::uint16_t v) {
+    std::byte b[2];
+    store_be16(b, v);
+    append_bytes(out, b, sizeof b);
+}
+
+void append_be32(std::vector<std::byte>& out, std::uint32_t v) {
+    std::byte b[4];
+    store_be32(b, v);
+    append_bytes(out, b, sizeof b);
+}
+
+void append_be64(std::vector<std::byte>& out, std::uint64_t v) {
+    std::byte b[8];
+    store_be64(b, v);
+    append_bytes(out, b, sizeof b);
+}
+
+void append_reply_header(std::vector<std::byte>& out, std::uint32_t option, std::uint32_t type,
+                         std::uint32_t length) {
+    append_be64(out, option_reply_magic);
+    append_be32(out, option);
+    append_be32(out, type);
+    append_be32(out, length);
+}
+
+std::uint32_t round_up_pow2(std::uint32_t v, std::uint32_t cap) noexcept {
+    if (v <= 1) {
+        return 1;
+    }
+    if (v >= cap) {
+        return cap;
+    }
+    return std::bit_ceil(v);
+}
+
+} // namespace
+
+RequestHeader parse_request_header(std::span<const std::byte, request_header_size> b) noexcept {
+    RequestHeader h;
+    h.magic = load_be32(b.data());
+    h.flags = load_be16(b.data() + 4);
+    h.type = load_be16(b.data() + 6);
+    h.cookie = load_be64(b.data() + 8);
+    h.offset = load_be64(b.data() + 16);
+    h.length = load_be32(b.data() + 24);
+    return h;
+}
+
+std::array<std::byte, request_header_size> encode_request_header(const RequestHeader& h) noexcept {
+    std::array<std::byte, request_header_size> b{};
+    store_be32(b.data(), h.magic);
+    store_be16(b.data() + 4, h.flags);
+    store_be16(b.data() + 6, h.type);
+    store_be64(b.data() + 8, h.cookie);
+    store_be64(b.data() + 16, h.offset);
+    store_be32(b.data() + 24, h.length);
+    return b;
+}
+
+OptionHeader parse_option_header(std::span<const std::byte, option_header_size> b) noexcept {
+    return {load_be64(b.data()), load_be32(b.data() + 8), load_be32(b.data() + 12)};
+}
+
+bool InfoRequest::asks(std::uint16_t info_type) const noexcept {
+    return std::find(requests.begin(), requests.end(), info_type) != requests.end();
+}
+
+std::optional<InfoRequest> parse_info_request(std::span<const std::byte> data) {
+    // Layout: 32-bit name length, name, 16-bit count, count x 16-bit information types.
+    if (data.size() < 4) {
+        return std::nullopt;
+    }
+    const std::uint64_t name_length = load_be32(data.data());
+    if (name_length > data.size() - 4 || data.size() - 4 - name_length < 2) {
+        return std::nullopt;
+    }
+    InfoRequest r;
+    r.name.assign(reinterpret_cast<const char*>(data.data() + 4), name_length);
+    const std::size_t at = 4 + name_length;
+    const std::uint16_t count = load_be16(data.data() + at);
+    if (data.size() - at - 2 != std::size_t{count} * 2) {
+        return std::nullopt;
+    }
+    r.requests.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        r.requests.push_back(load_be16(data.data() + at + 2 + 2 * i));
+    }
+    return r;
+}
+
+BlockSizes block_sizes(const ExportInfo& info) noexcept {
+    BlockSizes s;
+    s.minimum = round_up_pow2(info.min_block, 64u << 10);
+    const std::uint32_t least_preferred = std::max(s.minimum, 512u);
+    // A multiple of the minimum, never below the smallest valid preferred size, and never
+    // above what the server is willing to buffer for one request.
+    const std::uint32_t wanted = std::min(info.max_request, max_payload);
+    s.maximum = std::max(wanted - wanted % s.minimum, least_preferred);
+    s.preferred = round_up_pow2(std::max(info.preferred_block, least_preferred), 1u << 31);
+    if (s.preferred > s.maximum) {
+        s.preferred = std::max(std::bit_floor(s.maximum), least_preferred);
+    }
+    return s;
+}
+
+std::uint16_t transmission_flags(const ExportInfo& info) noexcept {
+    std::uint16_t f = flag_has_flags;
+    if (info.read_only) {
+        f |= flag_read_only;
+    }
+    if (info.can_flush) {
+        f |= flag_send_flush;
+    }
+    if (!info.read_only) {
+        if (info.can_fua && info.can_flush) {
+            f |= flag_send_fua;
+        }
+        if (info.can_trim) {
+            f |= flag_send_trim;
+        }
+        if (info.can_write_zeroes) {
+            f |= flag_send_write_zeroes;
+        }
+    }
+    if (info.can_multi_conn) {
+        f |= flag_can_multi_conn;
+    }
+    return f;
+}
+
+std::uint32_t to_nbd_error(const IoResult& result) noexcept {
+    switch (to_errno(result)) {
+    case 0:
+        return error_none;
+    case EPERM:
+    case EROFS:
+        return error_perm;
+    case EIO:
+        return error_io;
+    case ENOMEM:
+        return error_nomem;
+    case EINVAL:
+        return error_inval;
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+        return error_nospc;
+    case EOVERFLOW:
+        return error_overflow;
+    case ENOTSUP:
+        return error_notsup;
+    case ESHUTDOWN:
+        return error_shutdown;
+    default:
+        return error_io;
+    }
+}
+
+std::array<std::byte, greeting_size> encode_greeting(std::uint16_t handshake_flags) noexcept {
+    std::array<std::byte, greeting_size> b{};
+    store_be64(b.data(), greeting_magic);
+    store_be64(b.data() + 8, option_magic);
+    store_be16(b.data() + 16, handshake_flags);
+    return b;
+}
+
+std::array<std::byte, simple_reply_size> encode_simple_reply(std::uint32_t error,
+                                                             std::uint64_t cookie) noexcept {
+    std::array<std::byte, simple_reply_size> b{};
+    store_be32(b.data(), simple_reply_magic);
+    store_be32(b.data() + 4, error);
+    store_be64(b.data() + 8, cookie);
+    return b;
+}
+
+void append_option_reply(std::vector<std::byte>& out, std::uint32_t option, std::uint32_t type,
+                         std::span<const std::byte> data) {
+    append_reply_header(out, option, type, static_cast<std::uint32_t>(data.size()));
+    append_bytes(out, data.data(), data.size());
+}
+
+void append_option_error(std::vector<std::byte>& out, std::uint32_t option, std::uint32_t type,
+                         std::string_view message) {
+    append_reply_header(out, option, type, static_cast<std::uint32_t>(message.size()));
+    append_bytes(out, message.data(), message.size());
+}
+
+void append_server_reply(std::vector<std::byte>& out, std::uint32_t option, std::string_view name) {
+    append_reply_header(out, option, rep_server, static_cast<std::uint32_t>(4 + name.size()));
+    append_be32(out, static_cast<std::uint32_t>(name.size()));
+    append_bytes(out, name.data(), name.size());
+}
+
+void append_info_export(std::vector<std::byte>& out, std::uint32_t option, std::uint64_t size,
+                        std::uint16_t flags) {
+    append_reply_header(out, option, rep_info, 12);
+    append_be16(out, info_export);
+    append_be64(out, size);
+    append_be16(out, flags);
+}
+
+void append_info_name(std::vector<std::byte>& out, std::uint32_t option, std::string_view name) {
+    append_reply_header(out, option, rep_info, static_cast<std::uint32_t>(2 + name.size()));
+    append_be16(out, info_name);
+    append_bytes(out, name.data(), name.size());
+}
+
+void append_info_block_size(std::vector<std::byte>& out, std::uint32_t option,
+                            const BlockSizes& sizes) {
+    append_reply_header(out, option, rep_info, 14);
+    append_be16(out, info_block_size);
+    append_be32(out, sizes.minimum);
+    append_be32(out, sizes.preferred);
+    append_be32(out, sizes.maximum);
+}
+
+void append_export_name_reply(std::vector<std::byte>& out, std::uint64_t size, std::uint16_t flags,
+                              bool no_zeroes) {
+    append_be64(out, size);
+    append_be16(out, flags);
+    if (!no_zeroes) {
+        out.insert(out.end(), export_name_zeroes, std::byte{0});
+    }
+}
+
+} // namespace mpiod::nbd
