@@ -1,0 +1,225 @@
+// Loading the YAML configuration: the document's shape and the top-level sections. LUs are
+// assembled by LuAssembly, settings read by read_lu_settings().
+#include "config/daemon_config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <system_error>
+
+#include <sys/un.h>
+
+#include "config/config_node.hpp"
+#include "config/lu_assembly.hpp"
+#include "config/lu_settings_keys.hpp"
+#include "config/message_text.hpp"
+#include "config/name_rules.hpp"
+#include "config/tcp_endpoint.hpp"
+#include "config/yaml_document.hpp"
+
+namespace mpiod {
+
+namespace {
+
+constexpr std::array<std::string_view, 6> top_keys{"defaults", "log_level", "control_socket",
+                                                   "export",   "paths",     "lus"};
+constexpr std::array<std::string_view, 3> path_keys{"id", "uri", "wwid"};
+constexpr std::array<std::string_view, 2> export_keys{"dir", "tcp"};
+constexpr std::array<std::string_view, 5> log_levels{"trace", "debug", "info", "warn", "error"};
+constexpr std::array<std::string_view, 6> uri_schemes{"nbd",       "nbds",      "nbd+unix",
+                                                      "nbds+unix", "nbd+vsock", "nbds+vsock"};
+// sun_path holds the path and its terminating NUL.
+constexpr std::size_t max_socket_path = sizeof(sockaddr_un{}.sun_path) - 1;
+
+bool contains(std::span<const std::string_view> list, std::string_view s) {
+    return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+std::string absolute_path(const ConfigNode& node) {
+    std::string s = node.text();
+    if (s.empty() || s.front() != '/') {
+        throw node.error(in_quotes(s) + " is not an absolute path");
+    }
+    return s;
+}
+
+std::string log_level_of(const ConfigNode& node) {
+    std::string s = node.text();
+    if (!contains(log_levels, s)) {
+        throw node.error("unknown log level " + in_quotes(s) + " (valid: " + join(log_levels) +
+                         ")");
+    }
+    return s;
+}
+
+std::filesystem::path control_socket_of(const ConfigNode& node) {
+    std::string s = absolute_path(node);
+    if (s.size() > max_socket_path) {
+        throw node.error("path is " + std::to_string(s.size()) +
+                         " bytes; a Unix socket path allows at most " +
+                         std::to_string(max_socket_path));
+    }
+    return s;
+}
+
+ExportConfig export_of(const ConfigNode& node) {
+    node.expect_map(export_keys);
+    ExportConfig out;
+    if (auto dir = node.find("dir")) {
+        out.dir = absolute_path(*dir);
+    }
+    if (auto tcp = node.find_section("tcp")) {
+        for (const ConfigNode& item : tcp->items()) {
+            std::string s = item.text();
+            auto endpoint = parse_tcp_endpoint(s);
+            if (!endpoint) {
+                throw item.error(in_quotes(s) +
+                                 " is not ADDRESS:PORT (e.g. 127.0.0.1:10809 or [::1]:10809)");
+            }
+            if (!is_loopback(*endpoint)) {
+                throw item.error(in_quotes(s) + " is not a loopback address (only 127.0.0.0/8 " +
+                                 "and ::1 are accepted: NBD exports have no authentication)");
+            }
+            if (std::find(out.tcp.begin(), out.tcp.end(), s) != out.tcp.end()) {
+                throw item.error(in_quotes(s) + " is listed twice");
+            }
+            out.tcp.push_back(std::move(s));
+        }
+    }
+    return out;
+}
+
+void check_uri(const ConfigNode& node, const std::string& uri) {
+    const auto sep = uri.find("://");
+    if (sep == std::string::npos) {
+        throw node.error(in_quotes(uri) + " is not an NBD URI (e.g. " +
+                         "nbd+unix:///?socket=/run/disk.sock or nbd://host:10809/export)");
+    }
+    const std::string scheme = uri.substr(0, sep);
+    if (!contains(uri_schemes, scheme)) {
+        throw node.error("unsupported URI scheme " + in_quotes(scheme) +
+                         " (valid: " + join(uri_schemes) + ")");
+    }
+    if (scheme.ends_with("+unix") && uri.find("socket=") == std::string::npos) {
+        throw node.error(in_quotes(uri) + ": a " + scheme + ":// URI needs ?socket=PATH");
+    }
+}
+
+PathConfig path_of(const ConfigNode& item, std::map<std::string, int>& id_lines) {
+    item.expect_map(path_keys);
+    PathConfig p;
+    p.line = item.line();
+    const ConfigNode id = item.require("id");
+    p.id = id.text();
+    if (!is_name(p.id)) {
+        throw id.error(in_quotes(p.id) + " is not a valid path id (use A-Z a-z 0-9 _ . -)");
+    }
+    if (auto [it, fresh] = id_lines.emplace(p.id, id.line()); !fresh) {
+        throw id.error("duplicate path id " + in_quotes(p.id) + " (first on line " +
+                       std::to_string(it->second) + ")");
+    }
+    const ConfigNode uri = item.require("uri");
+    p.uri = uri.text();
+    check_uri(uri, p.uri);
+    const ConfigNode wwid = item.require("wwid");
+    p.wwid = wwid.text();
+    if (!is_wwid(p.wwid)) {
+        throw wwid.error(in_quotes(p.wwid) + " is not a valid wwid (use A-Z a-z 0-9 _ . - :)");
+    }
+    return p;
+}
+
+DaemonConfig config_of(const ConfigNode& root) {
+    if (!root.is_map()) {
+        throw root.error("expected a mapping of sections (paths:, lus:, defaults:, ...) at the "
+                         "top level");
+    }
+    root.expect_map(top_keys);
+    DaemonConfig config;
+    if (auto defaults = root.find_section("defaults")) {
+        defaults->expect_map(lu_settings_keys());
+        read_lu_settings(*defaults, config.defaults);
+    }
+    if (auto level = root.find("log_level")) {
+        config.log_level = log_level_of(*level);
+    }
+    if (auto socket = root.find("control_socket")) {
+        config.control_socket = control_socket_of(*socket);
+    }
+    if (auto exports = root.find_section("export")) {
+        config.exports = export_of(*exports);
+    }
+
+    LuAssembly lus;
+    const ConfigNode paths = root.require("paths");
+    const auto items = paths.items();
+    if (items.empty()) {
+        throw paths.error("at least one path is required");
+    }
+    std::map<std::string, int> id_lines;
+    for (const ConfigNode& item : items) {
+        config.paths.push_back(path_of(item, id_lines));
+        lus.add_path(config.paths.back(), item.require("wwid"));
+    }
+    if (auto entries = root.find_section("lus")) {
+        for (const ConfigNode& entry : entries->items()) {
+            lus.apply_entry(entry, config.defaults);
+        }
+    }
+    config.lus = lus.finish(config.defaults, config.exports.dir);
+    return config;
+}
+
+} // namespace
+
+std::uint32_t LuConfig::weight_of(const std::string& path_id) const {
+    auto it = weights.find(path_id);
+    return it == weights.end() ? 1 : it->second;
+}
+
+std::uint32_t LuConfig::throughput_of(const std::string& path_id) const {
+    auto it = throughput.find(path_id);
+    return it == throughput.end() ? 1 : it->second;
+}
+
+bool LuConfig::is_standby(const std::string& path_id) const {
+    return std::find(standby.begin(), standby.end(), path_id) != standby.end();
+}
+
+DaemonConfig parse_config(const std::string& yaml_text, const std::string& source_name) {
+    try {
+        DaemonConfig config =
+            config_of(ConfigNode(load_single_document(yaml_text, source_name), source_name));
+        config.source = source_name;
+        return config;
+    } catch (const YAML::Exception& e) {
+        // Accessors are checked before use; this only guards against a yaml-cpp surprise.
+        throw ConfigError(source_name, e.mark.is_null() ? 0 : e.mark.line + 1, "",
+                          std::string("YAML error: ") + e.what());
+    }
+}
+
+DaemonConfig load_config(const std::filesystem::path& file) {
+    const std::string name = file.string();
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec)) {
+        throw ConfigError(name, 0, "", "is a directory, not a configuration file");
+    }
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        throw ConfigError(name, 0, "", std::string("cannot open: ") + std::strerror(errno));
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) {
+        throw ConfigError(name, 0, "", std::string("cannot read: ") + std::strerror(errno));
+    }
+    return parse_config(text.str(), name);
+}
+
+} // namespace mpiod

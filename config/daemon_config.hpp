@@ -1,0 +1,62 @@
+// The daemon's configuration as typed values, and the YAML loader that produces it.
+// The reference of every key is config/README.md; examples are in config/examples/.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/config_error.hpp"
+#include "core/lu_settings.hpp"
+
+namespace mpiod {
+
+/// One path (today always NBD): where it goes and which LU it reaches.
+struct PathConfig {
+    std::string id;   // unique in the daemon, [A-Za-z0-9_.-]+
+    std::string uri;  // nbd://, nbds://, nbd+unix://, nbds+unix://, nbd+vsock://, nbds+vsock://
+    std::string wwid; // the LU's identity (NBD has no VPD page to report one)
+    int line = 0;     // 1-based line of the path's entry, for later messages
+};
+
+/// One logical unit: every path with the same wwid, plus its settings.
+struct LuConfig {
+    std::string wwid;
+    std::string alias;   // export name and socket name; defaults to the wwid
+    LuSettings settings; // built-in defaults <- `defaults:` <- this LU's `lus:` entry
+    std::map<std::string, std::uint32_t> weights;    // path id -> weight (unset paths: 1)
+    std::map<std::string, std::uint32_t> throughput; // path id -> throughput (unset paths: 1)
+    std::vector<std::string> standby;                // path ids in the standby subset
+    std::vector<std::string> path_ids; // this LU's paths in configured (priority) order
+    int line = 0; // the `lus:` entry's line, or the first path's when there is no entry
+
+    std::uint32_t weight_of(const std::string& path_id) const;
+    std::uint32_t throughput_of(const std::string& path_id) const;
+    bool is_standby(const std::string& path_id) const;
+};
+
+struct ExportConfig {
+    std::filesystem::path dir = "/run/mpiod"; // one Unix socket per LU: <dir>/<alias>.sock
+    std::vector<std::string> tcp;             // loopback "127.0.0.1:10809" / "[::1]:10809"
+};
+
+struct DaemonConfig {
+    std::filesystem::path source;  // the file loaded, or parse_config's source_name
+    LuSettings defaults;           // built-in defaults <- `defaults:`
+    std::vector<PathConfig> paths; // in file order, which is priority order within an LU
+    std::vector<LuConfig> lus;     // one per distinct path wwid, in order of first use
+    ExportConfig exports;
+    std::filesystem::path control_socket = "/run/mpiod/control.sock";
+    std::string log_level = "info"; // trace|debug|info|warn|error
+};
+
+/// Reads and validates a configuration file. Throws ConfigError (also for an unreadable
+/// file); never anything else for bad content.
+DaemonConfig load_config(const std::filesystem::path& file);
+
+/// Validates configuration text; `source_name` stands for the file name in errors.
+DaemonConfig parse_config(const std::string& yaml_text, const std::string& source_name);
+
+} // namespace mpiod

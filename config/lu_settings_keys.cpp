@@ -1,0 +1,87 @@
+// Reading LuSettings values: policy names, timeouts, no_path_retry and failback modes.
+#include "config/lu_settings_keys.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "policies/policy_registry.hpp"
+
+namespace mpiod {
+
+namespace {
+
+constexpr std::array<std::string_view, 5> keys{"policy", "io_timeout", "checker_interval",
+                                               "no_path_retry", "failback"};
+
+std::string policy_of(const ConfigNode& node) {
+    std::string name = node.text();
+    const auto names = policy_names();
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+        std::string valid;
+        for (std::string_view n : names) {
+            valid += valid.empty() ? "" : ", ";
+            valid += n;
+        }
+        throw node.error("unknown policy \"" + name + "\" (valid: " + valid + ")");
+    }
+    return name;
+}
+
+NoPathRetry no_path_retry_of(const ConfigNode& node) {
+    const std::string s = node.text();
+    if (s == "queue") {
+        return NoPathRetry::queue();
+    }
+    if (s == "fail") {
+        return NoPathRetry::fail();
+    }
+    if (s.empty() || s.front() < '0' || s.front() > '9') {
+        throw node.error("\"" + s + "\" is not a duration, \"queue\" or \"fail\"");
+    }
+    const Millis d = node.duration(Millis{0}, LuSettingsLimits::no_path_retry_max);
+    // Zero time to wait is failing at once; say so in the typed value too.
+    return d == Millis{0} ? NoPathRetry::fail() : NoPathRetry::after(d);
+}
+
+Failback failback_of(const ConfigNode& node) {
+    const std::string s = node.text();
+    if (s == "immediate") {
+        return Failback::immediate();
+    }
+    if (s == "manual") {
+        return Failback::manual();
+    }
+    if (s.empty() || s.front() < '0' || s.front() > '9') {
+        throw node.error("\"" + s + "\" is not \"immediate\", \"manual\" or a duration");
+    }
+    const Millis d = node.duration(Millis{0}, LuSettingsLimits::failback_max);
+    return d == Millis{0} ? Failback::immediate() : Failback::after(d);
+}
+
+} // namespace
+
+std::span<const std::string_view> lu_settings_keys() noexcept {
+    return keys;
+}
+
+void read_lu_settings(const ConfigNode& map, LuSettings& settings) {
+    if (auto n = map.find("policy")) {
+        settings.policy = policy_of(*n);
+    }
+    if (auto n = map.find("io_timeout")) {
+        settings.io_timeout =
+            n->duration(LuSettingsLimits::io_timeout_min, LuSettingsLimits::io_timeout_max);
+    }
+    if (auto n = map.find("checker_interval")) {
+        settings.checker_interval = n->duration(LuSettingsLimits::checker_interval_min,
+                                                LuSettingsLimits::checker_interval_max);
+    }
+    if (auto n = map.find("no_path_retry")) {
+        settings.no_path_retry = no_path_retry_of(*n);
+    }
+    if (auto n = map.find("failback")) {
+        settings.failback = failback_of(*n);
+    }
+}
+
+} // namespace mpiod

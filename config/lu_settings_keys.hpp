@@ -1,0 +1,29 @@
+// The LuSettings keys, shared by the `defaults:` section and every `lus:` entry.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "config/config_node.hpp"
+#include "core/lu_settings.hpp"
+
+namespace mpiod {
+
+/// Limits of the settings values (inclusive), as documented in config/README.md.
+struct LuSettingsLimits {
+    static constexpr Millis io_timeout_min{1};
+    static constexpr Millis io_timeout_max{3'600'000};
+    static constexpr Millis checker_interval_min{100};
+    static constexpr Millis checker_interval_max{3'600'000};
+    static constexpr Millis no_path_retry_max{86'400'000};
+    static constexpr Millis failback_max{86'400'000};
+};
+
+/// policy, io_timeout, checker_interval, no_path_retry, failback.
+std::span<const std::string_view> lu_settings_keys() noexcept;
+
+/// Overrides in `settings` every settings key present in the mapping `map`; other keys are
+/// left for the caller (it checks for unknown keys). Throws ConfigError on a bad value.
+void read_lu_settings(const ConfigNode& map, LuSettings& settings);
+
+} // namespace mpiod
