@@ -1,0 +1,149 @@
+// Command-line grammar of mpiod-ctl (multipathd-like verbs) mapped onto protocol requests.
+#include "ctl/cli.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "ctl/control_client.hpp"
+#include "ctl/render.hpp"
+
+namespace mpiod::ctl {
+
+namespace {
+
+using json = nlohmann::json;
+
+// What the command line asked for: one request and how to print its result.
+struct Action {
+    json request;
+    std::function<std::string(const json&)> render;
+};
+
+std::string state_suffix(const json& path) {
+    if (path.is_object() && path.contains("state") && path["state"].is_string()) {
+        return "; state is now " + path["state"].get<std::string>();
+    }
+    return "";
+}
+
+std::string socket_path(const std::string& option) {
+    if (!option.empty()) {
+        return option;
+    }
+    const char* env = std::getenv("MPIOD_CONTROL_SOCKET");
+    return env != nullptr && *env != '\0' ? env : default_control_socket;
+}
+
+// A subcommand that takes one further word, as in "fail path ID".
+CLI::App* verb(CLI::App& app, const char* name, const char* help) {
+    auto* sub = app.add_subcommand(name, help);
+    sub->require_subcommand(1, 1);
+    return sub;
+}
+
+void add_commands(CLI::App& app, Action& action, std::string& arg1, std::string& arg2) {
+    app.add_subcommand("status", "Show the daemon's version, uptime and path counts")
+        ->callback([&] {
+            action = {{{"command", "status"}}, render_status};
+        });
+
+    auto* list = verb(app, "list", "List LUs or paths, or show one LU");
+    list->alias("show");
+    list->add_subcommand("lus", "One line per LU")->callback([&] {
+        action = {{{"command", "list-lus"}}, render_lus};
+    });
+    list->add_subcommand("paths", "One line per path")->callback([&] {
+        action = {{{"command", "list-paths"}}, render_paths};
+    });
+    auto* lu = list->add_subcommand("lu", "One LU with its paths");
+    lu->add_option("LU", arg1, "LU name or WWID")->required();
+    lu->callback([&] { action = {{{"command", "show-lu"}, {"lu", arg1}}, render_lu}; });
+
+    auto* fail_path = verb(app, "fail", "Fail a path by hand (it stays failed until reinstated)")
+                          ->add_subcommand("path", "Fail this path");
+    fail_path->add_option("PATH", arg1, "Path id")->required();
+    fail_path->callback([&] {
+        action = {{{"command", "fail-path"}, {"path", arg1}}, [&](const json& r) {
+                      return "path " + arg1 + ": failed by operator" + state_suffix(r) + "\n";
+                  }};
+    });
+
+    auto* reinstate = verb(app, "reinstate", "Give a path back to the checker")
+                          ->add_subcommand("path", "Reinstate this path");
+    reinstate->add_option("PATH", arg1, "Path id")->required();
+    reinstate->callback([&] {
+        action = {{{"command", "reinstate-path"}, {"path", arg1}}, [&](const json& r) {
+                      return "path " + arg1 + ": reinstated by operator" + state_suffix(r) + "\n";
+                  }};
+    });
+
+    auto* policy = verb(app, "set", "Change an LU setting")
+                       ->add_subcommand("policy", "Change an LU's path selection policy");
+    policy->add_option("LU", arg1, "LU name")->required();
+    policy->add_option("POLICY", arg2, "Policy name (e.g. service-time, round-robin)")->required();
+    policy->callback([&] {
+        action = {{{"command", "set-policy"}, {"lu", arg1}, {"policy", arg2}},
+                  [&](const json&) { return "LU " + arg1 + ": policy is now " + arg2 + "\n"; }};
+    });
+
+    app.add_subcommand("shutdown", "Ask mpiod to drain its I/O and exit")->callback([&] {
+        action = {{{"command", "shutdown"}},
+                  [](const json&) { return std::string("mpiod is shutting down\n"); }};
+    });
+}
+
+} // namespace
+
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+    CLI::App app{"Control mpiod, the multipath I/O daemon, through its control socket.",
+                 "mpiod-ctl"};
+    std::string socket_option;
+    bool json_output = false;
+    double timeout_s = 10;
+    Action action;
+    std::string arg1;
+    std::string arg2;
+
+    app.fallthrough(); // global options may follow the command: "list paths --json"
+    app.require_subcommand(1, 1);
+    app.add_option("--socket", socket_option,
+                   "Control socket (default: $MPIOD_CONTROL_SOCKET, else " +
+                       std::string(default_control_socket) + ")");
+    app.add_flag("--json", json_output, "Print the daemon's JSON result instead of text");
+    app.add_option("--timeout", timeout_s, "Seconds to wait for the daemon's reply")
+        ->check(CLI::Range(0.001, 3600.0))
+        ->capture_default_str();
+    add_commands(app, action, arg1, arg2);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e, out, err) == 0 ? exit_ok : exit_usage;
+    }
+
+    ControlClient client(socket_path(socket_option),
+                         std::chrono::milliseconds(static_cast<long>(timeout_s * 1000)));
+    try {
+        auto reply = client.call(action.request);
+        if (!reply.ok) {
+            err << "mpiod-ctl: " << reply.error << "\n";
+            return exit_command_failed;
+        }
+        if (json_output) {
+            out << reply.result.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+        } else {
+            out << action.render(reply.result);
+        }
+        return exit_ok;
+    } catch (const ClientError& e) {
+        err << "mpiod-ctl: " << e.what() << "\n";
+        return exit_unreachable;
+    }
+}
+
+} // namespace mpiod::ctl

@@ -1,0 +1,43 @@
+// What the control socket asks of the daemon: snapshots to report and operator actions.
+// The daemon implements ControlBackend; ControlServer calls it on the daemon's executor.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/lu_status.hpp"
+
+namespace mpiod {
+
+/// The daemon's identity and age, for the `status` command.
+struct DaemonStatus {
+    std::string version;         // MPIOD_VERSION
+    long pid = 0;                // getpid()
+    Clock::time_point started{}; // when the daemon started (steady clock: uptime only)
+    std::string config_file;     // the file given to --config ("" if none)
+};
+
+/// Implemented by the daemon. Every call runs on the daemon's executor (the one the
+/// ControlServer was built with), so implementations need no locking. Calls must not
+/// block: they answer from in-memory state and start any longer work in the background.
+class ControlBackend {
+public:
+    virtual ~ControlBackend() = default;
+
+    virtual DaemonStatus daemon_status() const = 0;
+    /// A snapshot of every LU with its paths, in a stable order (configuration order).
+    virtual std::vector<LuStatus> lus() const = 0;
+
+    /// Operator actions: each returns "" on success, else a message for the operator
+    /// ("no such path: x", "unknown policy: y", ...). Arguments are never empty.
+    virtual std::string fail_path(const std::string& id) = 0;
+    virtual std::string reinstate_path(const std::string& id) = 0;
+    virtual std::string set_policy(const std::string& lu, const std::string& policy) = 0;
+
+    /// Asks the daemon to drain and exit. Called after the reply to `shutdown` has been
+    /// written; it must return at once (the daemon stops the ControlServer later).
+    virtual void request_shutdown() = 0;
+};
+
+} // namespace mpiod

@@ -1,0 +1,27 @@
+// The control protocol's commands, independent of any socket: one parsed request in, one
+// reply object out. ControlServer does the framing; see daemon/control_protocol.md.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "daemon/control_backend.hpp"
+
+namespace mpiod {
+
+/// Runs one parsed request against `backend` and returns the reply object
+/// ({"ok": true, "result": ...} or {"ok": false, "error": "..."}). Never throws: a bad
+/// request or a backend exception becomes an error reply. `shutdown` is only
+/// acknowledged here: the caller calls backend.request_shutdown() once the reply is sent.
+nlohmann::json handle_control_request(ControlBackend& backend, const nlohmann::json& request);
+
+/// True if `request` is a well-formed `shutdown` command.
+bool is_shutdown_request(const nlohmann::json& request);
+/// True if `request` names a command that changes the daemon's state (worth logging).
+bool is_state_changing_request(const nlohmann::json& request);
+
+/// {"ok": false, "error": message}
+nlohmann::json control_error_reply(std::string message);
+
+} // namespace mpiod
