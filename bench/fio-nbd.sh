@@ -34,7 +34,7 @@ wait_socket "$T/run/bench.sock"
 direct="nbd+unix:///?socket=$T/p.sock"
 via="nbd+unix:///?socket=$T/run/bench.sock"
 # Fill the memory disk so reads touch allocated pages.
-nbdcopy -- "[" nbdkit -s pattern 1G "]" "$direct"
+nbdcopy -- [ nbdkit pattern 1G ] "$direct"
 
 # run URI NAME fio-args... -> prints "iops lat_us bw_MiBs"
 run() {
@@ -43,7 +43,8 @@ run() {
         --size=1G --output-format=json "$@" >"$T/out.json"
     python3 - "$T/out.json" <<'PY'
 import json, sys
-j = json.load(open(sys.argv[1]))["jobs"][0]
+text = open(sys.argv[1]).read()
+j = json.loads(text[text.index("{"):])["jobs"][0]  # fio's nbd engine prints a line first
 d = j["read"] if j["read"]["io_bytes"] > 0 else j["write"]
 print(f'{d["iops"]:.0f} {d["clat_ns"]["mean"] / 1000:.1f} {d["bw_bytes"] / 2**20:.1f}')
 PY

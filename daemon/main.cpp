@@ -1,6 +1,8 @@
 // mpiod: the multipath I/O daemon's entry point.
 #include <iostream>
 
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -9,6 +11,10 @@
 #include "daemon/logging.hpp"
 
 int main(int argc, char** argv) {
+    // I/O buffers of up to 32 MiB come and go per request: keep glibc from returning each
+    // one to the kernel and faulting it back in (measured: halves 1 MiB throughput).
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
     CLI::App app{"mpiod: userspace multipath I/O daemon"};
     std::string config_file = "/etc/mpiod/mpiod.yaml";
     bool check_only = false;
