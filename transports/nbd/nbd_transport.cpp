@@ -1,0 +1,318 @@
+// The NBD path transport on libnbd's asynchronous API.
+#include "transports/nbd/nbd_transport.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <libnbd.h>
+#include <spdlog/spdlog.h>
+
+#include "transports/nbd/completion_batch.hpp"
+#include "transports/nbd/nbd_errno.hpp"
+#include "transports/nbd/nbd_handle_watch.hpp"
+
+namespace mpiod {
+
+namespace {
+
+constexpr std::uint32_t default_min_block = 1;
+constexpr std::uint32_t default_preferred_block = 4096;
+constexpr std::uint32_t max_request_cap = 32u << 20;
+
+/// libnbd's last error on this thread, copied before any other libnbd call can replace it.
+std::string last_nbd_error(const char* fallback) {
+    const char* e = nbd_get_error();
+    return e != nullptr ? e : fallback;
+}
+
+boost::system::error_code errno_code(int err, int fallback) {
+    return {err != 0 ? err : fallback, boost::system::system_category()};
+}
+
+} // namespace
+
+/// One command handed to libnbd. Owned by libnbd from the nbd_aio_* call until its .free
+/// callback: the buffer must stay alive until then, as libnbd may still write into it.
+struct NbdTransport::Command {
+    NbdTransport* owner;
+    IoBuffer buffer;
+    IoCompletion done;
+    IoResult result = IoResult::path(ENOTCONN); // stays so if libnbd frees it without reply
+    bool submitting = true;                     // inside nbd_aio_*: issue() finishes it
+    bool freed = false;
+};
+
+NbdTransport::NbdTransport(boost::asio::any_io_executor ex, std::string uri,
+                           NbdTransportOptions opts)
+    : ex_(ex),
+      uri_(std::move(uri)),
+      opts_(opts),
+      finished_(CompletionBatch::make(ex)),
+      connect_timer_(ex) {
+    opts_.max_in_flight = std::max<std::uint32_t>(opts_.max_in_flight, 1);
+}
+
+NbdTransport::~NbdTransport() {
+    close();
+}
+
+void NbdTransport::async_open(OpenCompletion done) {
+    auto refuse = [this, &done](boost::system::error_code ec) {
+        boost::asio::post(ex_, [d = std::move(done), ec]() mutable { std::move(d)(ec, {}); });
+    };
+    if (state_ != State::closed) {
+        refuse(state_ == State::open
+                   ? boost::system::error_code(boost::asio::error::already_open)
+                   : boost::system::error_code(boost::asio::error::already_started));
+        return;
+    }
+    nbd_handle* h = nbd_create();
+    if (h == nullptr) {
+        spdlog::warn("nbd path {}: nbd_create: {}", uri_, last_nbd_error("failed"));
+        refuse(errno_code(nbd_get_errno(), ENOMEM));
+        return;
+    }
+#ifdef LIBNBD_HAVE_NBD_SET_PREAD_INITIALIZE
+    nbd_set_pread_initialize(h, false); // reads land in buffers we overwrite or discard
+#endif
+    if (nbd_aio_connect_uri(h, uri_.c_str()) == -1) {
+        int err = nbd_get_errno();
+        std::string why = last_nbd_error("connect failed");
+        nbd_close(h);
+        spdlog::warn("nbd path {}: open failed: {}", uri_, why);
+        refuse(errno_code(err, ECONNREFUSED));
+        return;
+    }
+    h_ = h;
+    state_ = State::opening;
+    open_done_ = std::move(done);
+    watch_ = NbdHandleWatch::make(ex_, h_, [this](const char* error) { on_progress(error); });
+    connect_timer_.expires_after(opts_.connect_timeout);
+    connect_timer_.async_wait([this, w = watch_](boost::system::error_code ec) {
+        if (!ec && !w->stopped()) { // a stopped watch: closed or destroyed since
+            on_connect_timeout();
+        }
+    });
+    on_connect_progress(nullptr);
+}
+
+void NbdTransport::on_connect_progress(const char* error) {
+    if (error != nullptr) {
+        fail_open(error, errno_code(nbd_get_errno(), EIO));
+        return;
+    }
+    if (nbd_aio_is_ready(h_) == 1) {
+        finish_open();
+        return;
+    }
+    if (nbd_aio_is_dead(h_) == 1 || nbd_aio_is_closed(h_) == 1) {
+        fail_open("connection closed during the handshake", errno_code(0, ECONNRESET));
+        return;
+    }
+    // While connecting libnbd may replace the socket (TCP: the next address), possibly under
+    // the same fd number, so register whatever fd it has now afresh.
+    if (!watch_->rebind()) {
+        fail_open("no socket while connecting", errno_code(0, ENOTCONN));
+        return;
+    }
+    watch_->arm();
+}
+
+void NbdTransport::on_connect_timeout() {
+    fail_open("connect timed out after " + std::to_string(opts_.connect_timeout.count()) + " ms",
+              boost::asio::error::timed_out);
+}
+
+void NbdTransport::finish_open() {
+    TransportInfo info;
+    int64_t size = nbd_get_size(h_);
+    if (size < 0) {
+        int err = nbd_get_errno();
+        fail_open("nbd_get_size: " + last_nbd_error("failed"), errno_code(err, EIO));
+        return;
+    }
+    info.size_bytes = static_cast<std::uint64_t>(size);
+    info.read_only = nbd_is_read_only(h_) == 1;
+    info.can_flush = nbd_can_flush(h_) == 1;
+    info.can_fua = nbd_can_fua(h_) == 1;
+    info.can_trim = nbd_can_trim(h_) == 1;
+    info.can_write_zeroes = nbd_can_zero(h_) == 1;
+    info.can_multi_conn = nbd_can_multi_conn(h_) == 1;
+    auto block_size = [this](int which, std::uint32_t fallback) -> std::uint32_t {
+        int64_t v = nbd_get_block_size(h_, which); // 0: not advertised, -1: error
+        return v > 0 && v <= UINT32_MAX ? static_cast<std::uint32_t>(v) : fallback;
+    };
+    info.min_block = block_size(LIBNBD_SIZE_MINIMUM, default_min_block);
+    info.preferred_block =
+        std::max(block_size(LIBNBD_SIZE_PREFERRED, default_preferred_block), info.min_block);
+    info.max_request = std::min(block_size(LIBNBD_SIZE_MAXIMUM, max_request_cap), max_request_cap);
+
+    state_ = State::open;
+    connect_timer_.cancel();
+    spdlog::info("nbd path {}: open, {} bytes{}{}{}{}{}{}, blocks {}/{}/{}", uri_, info.size_bytes,
+                 info.read_only ? ", read-only" : "", info.can_flush ? ", flush" : "",
+                 info.can_fua ? ", fua" : "", info.can_trim ? ", trim" : "",
+                 info.can_write_zeroes ? ", zero" : "", info.can_multi_conn ? ", multi-conn" : "",
+                 info.min_block, info.preferred_block, info.max_request);
+    boost::asio::post(ex_, [d = std::move(open_done_), info]() mutable {
+        std::move(d)(boost::system::error_code{}, info);
+    });
+    watch_->arm(); // idle but ready: a pending read notices the server going away
+}
+
+void NbdTransport::fail_open(const std::string& why, boost::system::error_code ec) {
+    spdlog::warn("nbd path {}: open failed: {}", uri_, why);
+    OpenCompletion done = std::move(open_done_);
+    drop_connection();
+    boost::asio::post(ex_, [d = std::move(done), ec]() mutable { std::move(d)(ec, {}); });
+}
+
+void NbdTransport::on_progress(const char* error) {
+    if (state_ == State::opening) {
+        on_connect_progress(error);
+        return;
+    }
+    if (state_ == State::open && still_connected(error)) {
+        issue_waiting();
+        still_connected(nullptr);
+    }
+}
+
+bool NbdTransport::still_connected(const char* error) {
+    if (error == nullptr && nbd_aio_is_dead(h_) != 1 && nbd_aio_is_closed(h_) != 1) {
+        return true;
+    }
+    // libnbd has already failed the commands it held (ENOTCONN); nothing would wake us for
+    // this handle again, so close it: drop_connection completes whatever is left.
+    std::string why = error != nullptr ? error : "handle dead or closed by the server";
+    spdlog::warn("nbd path {}: connection lost: {}", uri_, why);
+    drop_connection();
+    return false;
+}
+
+void NbdTransport::submit(IoRequest request, IoCompletion done) {
+    if (state_ != State::open) {
+        finished_->add(std::move(done), IoResult::path(ENOTCONN));
+        return;
+    }
+    if (in_flight_ >= opts_.max_in_flight || !waiting_.empty()) {
+        waiting_.push_back(Waiting{std::move(request), std::move(done)});
+        return;
+    }
+    issue(std::move(request), std::move(done));
+    if (still_connected(nullptr)) { // sending may have found the connection dead
+        watch_->arm();
+    }
+}
+
+void NbdTransport::issue(IoRequest request, IoCompletion done) {
+    if (request.carries_data() && !request.data) {
+        finished_->add(std::move(done), IoResult::target(EINVAL));
+        return;
+    }
+    auto* cmd = new Command{this, std::move(request.data), std::move(done)};
+    ++in_flight_;
+    nbd_completion_callback cb{
+        .callback = &on_command_reply, .user_data = cmd, .free = &on_command_free};
+    std::uint32_t fua = request.fua ? LIBNBD_CMD_FLAG_FUA : 0;
+    int64_t cookie = -1;
+    switch (request.op) {
+    case IoOp::read:
+        cookie = nbd_aio_pread(h_, cmd->buffer.get(), request.length, request.offset, cb, 0);
+        break;
+    case IoOp::write:
+        cookie = nbd_aio_pwrite(h_, cmd->buffer.get(), request.length, request.offset, cb, fua);
+        break;
+    case IoOp::flush:
+        cookie = nbd_aio_flush(h_, cb, 0);
+        break;
+    case IoOp::trim:
+        cookie = nbd_aio_trim(h_, request.length, request.offset, cb, fua);
+        break;
+    case IoOp::write_zeroes:
+        cookie = nbd_aio_zero(h_, request.length, request.offset, cb,
+                              fua | (request.no_hole ? LIBNBD_CMD_FLAG_NO_HOLE : 0));
+        break;
+    }
+    cmd->submitting = false;
+    if (cookie == -1) {
+        // Rejected before reaching the wire; libnbd has already called .free. A usable
+        // handle means the request itself was refused (bounds, alignment, unsupported).
+        int err = nbd_get_errno();
+        std::string why = last_nbd_error("rejected");
+        bool usable = nbd_aio_is_ready(h_) == 1 || nbd_aio_is_processing(h_) == 1;
+        cmd->result = usable ? IoResult::target(err != 0 ? err : EINVAL)
+                             : IoResult::path(err != 0 ? err : ENOTCONN);
+        spdlog::debug("nbd path {}: {} of {} at {} not sent: {}", uri_, to_string(request.op),
+                      request.length, request.offset, why);
+    }
+    if (cmd->freed) {
+        release(cmd);
+    }
+}
+
+int NbdTransport::on_command_reply(void* user_data, int* error) {
+    // Runs with the handle lock held: record only, never call libnbd here.
+    static_cast<Command*>(user_data)->result = io_result_from_nbd_errno(*error);
+    return 1; // retire at once; libnbd calls .free next
+}
+
+void NbdTransport::on_command_free(void* user_data) {
+    auto* cmd = static_cast<Command*>(user_data);
+    cmd->freed = true;
+    if (!cmd->submitting) {
+        cmd->owner->release(cmd);
+    }
+}
+
+void NbdTransport::release(Command* cmd) {
+    std::unique_ptr<Command> owned(cmd);
+    --in_flight_;
+    finished_->add(std::move(cmd->done), cmd->result);
+}
+
+void NbdTransport::issue_waiting() {
+    while (state_ == State::open && !waiting_.empty() && in_flight_ < opts_.max_in_flight) {
+        Waiting w = std::move(waiting_.front());
+        waiting_.pop_front();
+        issue(std::move(w.request), std::move(w.done));
+    }
+}
+
+void NbdTransport::close() noexcept {
+    if (state_ == State::closed) {
+        return;
+    }
+    bool opening = state_ == State::opening;
+    OpenCompletion done = std::move(open_done_);
+    drop_connection();
+    if (opening) {
+        boost::asio::post(ex_, [d = std::move(done)]() mutable {
+            std::move(d)(boost::asio::error::operation_aborted, {});
+        });
+    }
+}
+
+void NbdTransport::drop_connection() noexcept {
+    state_ = State::closed;
+    connect_timer_.cancel();
+    if (watch_) {
+        watch_->stop(); // releases the fd from Asio: libnbd closes it
+        watch_.reset();
+    }
+    if (h_ != nullptr) {
+        // Frees every command libnbd still holds without calling its completion callback:
+        // each one completes with its default path_error (ENOTCONN) through release().
+        nbd_close(std::exchange(h_, nullptr));
+    }
+    std::deque<Waiting> waiting = std::move(waiting_);
+    waiting_.clear();
+    for (Waiting& w : waiting) {
+        finished_->add(std::move(w.done), IoResult::path(ENOTCONN));
+    }
+}
+
+} // namespace mpiod
