@@ -48,7 +48,8 @@ YAML
 step "mpiod with this configuration"
 cat "$T/mpiod.yaml"
 build/daemon/mpiod --config "$T/mpiod.yaml" 2>"$T/mpiod.log" &
-pids+=("$!")
+mpiod_pid=$!
+pids+=("$mpiod_pid")
 wait_socket "$T/run/demo0.sock"
 ctl() { build/ctl/mpiod-ctl --socket "$T/control.sock" "$@"; }
 uri="nbd+unix:///?socket=$T/run/demo0.sock"
@@ -85,13 +86,16 @@ cmp "$T/lun.img" "$T/copy.img" && echo "identical"
 step "path a's server returns; the checker reinstates it"
 nbdkit -f --exit-with-parent -U "$T/a.sock" file "$T/lun.img" 2>/dev/null &
 pids+=("$!")
+path_a_state() {
+    ctl --json list paths | python3 -c 'import json,sys; print([p["state"] for p in json.load(sys.stdin) if p["id"] == "a"][0])'
+}
 for _ in $(seq 200); do
-    ctl --json list paths | grep -q '"id": "a"' && ctl list paths | grep -E '^\S+\s+a\s' | grep -q active && break
+    [ "$(path_a_state)" = active ] && break
     sleep 0.05
 done
 ctl list paths
 
 step "stopping mpiod (SIGTERM drains and flushes)"
-kill -TERM "${pids[3]}"
-wait "${pids[3]}" && echo "mpiod exited cleanly"
+kill -TERM "$mpiod_pid"
+wait "$mpiod_pid" && echo "mpiod exited cleanly"
 echo; echo "demo done"
