@@ -59,17 +59,19 @@ ctl list lus
 ctl list paths
 
 step "writing 128 MiB of random data through mpiod (fio, crc32c), killing path a half-way"
-fio --name=demo --ioengine=nbd --uri="$uri" --rw=write --bs=256k --iodepth=8 --size=128M \
+# Rate-limited to ~2 s of writes so the kill lands in the middle of them.
+fio --name=demo --ioengine=nbd --uri="$uri" --rw=randwrite --bs=16k --iodepth=16 --size=128M \
+    --rate_iops=4000 \
     --verify=crc32c --do_verify=1 --verify_fatal=1 --verify_state_save=0 --output="$T/fio.txt" &
 fio_pid=$!
 for _ in $(seq 400); do
     ios=$(ctl --json list paths | python3 -c 'import json,sys; print(sum(p["ios"] for p in json.load(sys.stdin)))')
-    [ "$ios" -gt 200 ] && break; sleep 0.05
+    [ "$ios" -gt 3000 ] && break; sleep 0.05
 done
 kill -9 "$pid_a"
 echo "path a's server killed (SIGKILL)"
 if wait $fio_pid; then
-    grep -E "err=|WRITE:|READ:" "$T/fio.txt"
+    grep -E "err=|WRITE:|READ:|clat \(usec\)|clat \(msec\)" "$T/fio.txt"
     echo "fio verified every block: no error reached the application"
 else
     cat "$T/fio.txt"; echo "demo: fio reported errors" >&2; exit 1
@@ -84,6 +86,7 @@ sha256sum "$T/lun.img" "$T/copy.img"
 cmp "$T/lun.img" "$T/copy.img" && echo "identical"
 
 step "path a's server returns; the checker reinstates it"
+rm -f "$T/a.sock"
 nbdkit -f --exit-with-parent -U "$T/a.sock" file "$T/lun.img" 2>/dev/null &
 pids+=("$!")
 path_a_state() {
