@@ -2,6 +2,7 @@
 #include "daemon/daemon.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
@@ -23,6 +24,15 @@ namespace {
 constexpr Millis drain_limit{10'000};
 // Longest start-up waits for every LU to export before telling systemd it is ready.
 constexpr Millis startup_limit{15'000};
+
+// ---- kernel block devices (KernelExports) ----
+// TODO(config): take the kind from DaemonConfig (e.g. `export: kernel: nbd|fuse|auto|socket`)
+// once the configuration has such a key. Until then it comes from MPIOD_EXPORT_KIND, which only
+// the tests (tests/integration/test-fuse-loop-e2e.sh, tests/vm/) set; unset means "socket".
+std::string export_kind() {
+    const char* kind = std::getenv("MPIOD_EXPORT_KIND");
+    return kind != nullptr && *kind != '\0' ? kind : "socket";
+}
 
 boost::asio::ip::tcp::endpoint parse_endpoint(const std::string& text) {
     auto colon = text.rfind(':');
@@ -74,6 +84,8 @@ int Daemon::run() {
 
 void Daemon::build() {
     auto ex = io_.get_executor();
+    kernel_exports_ =
+        std::make_unique<KernelExports>(ex, server_, export_kind(), config_.exports.dir / "fuse");
     for (const auto& lc : config_.lus) {
         auto lu = std::make_shared<LogicalUnit>(ex, lc.alias, lc.wwid, lc.settings, make_policy);
         for (const auto& pc : config_.paths) {
@@ -149,8 +161,19 @@ void Daemon::export_lu(const std::shared_ptr<LogicalUnit>& lu) {
     auto info = lu->export_info();
     spdlog::info("lu {} exported on {} ({} bytes, block {})", lu->name(), socket.string(),
                  info.size_bytes, info.preferred_block);
-    ++exported_;
-    notify_ready_if_done();
+
+    // ---- kernel block device: the LU counts as exported once it has one (or failed to) ----
+    kernel_exports_->async_attach(lu, [this, lu](std::string error, std::string dev) {
+        if (!error.empty()) {
+            spdlog::error("lu {}: no kernel block device: {}", lu->name(), error);
+            exit_code_ = 1;
+        } else if (!dev.empty()) {
+            lu->add_export(dev);
+            spdlog::info("lu {} exported as {}", lu->name(), dev);
+        }
+        ++exported_;
+        notify_ready_if_done();
+    });
 }
 
 void Daemon::notify_ready_if_done() {
@@ -173,6 +196,11 @@ void Daemon::shutdown(const char* why) {
     for (const auto& lu : lus_) {
         server_.remove_target(lu->name()); // no new clients; connected ones are served on
     }
+    // ---- kernel block devices go first: once detached, the kernel sends no more I/O ----
+    kernel_exports_->async_stop([this] { drain_and_finish(); });
+}
+
+void Daemon::drain_and_finish() {
     drains_left_ = lus_.size();
     drain_timer_.expires_after(drain_limit);
     drain_timer_.async_wait([this](boost::system::error_code ec) {

@@ -14,6 +14,7 @@
 #include "core/logical_unit.hpp"
 #include "daemon/control_backend.hpp"
 #include "daemon/control_server.hpp"
+#include "daemon/kernel_exports.hpp"
 #include "exports/nbd/nbd_server.hpp"
 
 namespace mpiod {
@@ -39,6 +40,7 @@ private:
     void export_lu(const std::shared_ptr<LogicalUnit>& lu);
     void notify_ready_if_done();
     void shutdown(const char* why);
+    void drain_and_finish();
     void finish_shutdown();
     LogicalUnit* lu_of_path(const std::string& id) const;
 
@@ -49,6 +51,7 @@ private:
     boost::asio::steady_timer startup_timer_;
     boost::asio::steady_timer drain_timer_;
     NbdServer server_;
+    std::unique_ptr<KernelExports> kernel_exports_; // after server_: destroyed before it
     std::unique_ptr<ControlServer> control_;
     std::vector<std::shared_ptr<LogicalUnit>> lus_;
     std::size_t exported_ = 0;

@@ -8,6 +8,7 @@ packages=(
     libboost1.81-dev libnbd-dev libiscsi-dev libspdlog-dev libyaml-cpp-dev libcli11-dev
     nlohmann-json3-dev libnl-genl-3-dev libfuse3-dev libsystemd-dev catch2
     nbdkit libnbd-bin python3 python3-libnbd fio fuse3 e2fsprogs util-linux kmod
+    qemu-system-x86 busybox-static cpio
 )
 missing=()
 for p in "${packages[@]}"; do

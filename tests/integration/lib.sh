@@ -141,3 +141,20 @@ fio_verify() {
 # nbdsh runs "python3 -m nbd"; use the system interpreter, which has python3-libnbd,
 # even where another python3 comes first on PATH.
 export PATH="/usr/bin:$PATH"
+
+# ---- kernel block devices (KernelExports: MPIOD_EXPORT_KIND=nbd|fuse|auto) ----
+
+# lu_device LU PREFIX: the LU's export whose name starts with PREFIX (e.g. /dev/loop).
+lu_device() {
+    ctl --json show lu "$1" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin).get("exports", []):
+    if e.startswith(sys.argv[1]):
+        print(e)
+        break
+else:
+    sys.exit(1)' "$2"
+}
+lu_has_device() { lu_device "$1" "$2" >/dev/null; }
+
+process_gone() { ! kill -0 "$1" 2>/dev/null; }

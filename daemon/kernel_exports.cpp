@@ -1,0 +1,235 @@
+// Choosing and tearing down the kernel device of each LU. The nbd path hands socketpairs to
+// the kernel; the FUSE path mounts one filesystem for all LUs and puts a loop device on each
+// file.
+#include "daemon/kernel_exports.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "exports/kernel/nbd_kernel_params.hpp"
+#include "exports/kernel/nbd_netlink.hpp"
+
+namespace mpiod {
+
+std::optional<KernelExports::Kind> KernelExports::parse_kind(std::string_view text) noexcept {
+    if (text == "socket") {
+        return Kind::socket;
+    }
+    if (text == "nbd") {
+        return Kind::nbd;
+    }
+    if (text == "fuse") {
+        return Kind::fuse;
+    }
+    if (text == "fuse-file") {
+        return Kind::fuse_file;
+    }
+    if (text == "auto") {
+        return Kind::automatic;
+    }
+    return std::nullopt;
+}
+
+std::string_view KernelExports::to_string(Kind kind) noexcept {
+    switch (kind) {
+    case Kind::socket:
+        return "socket";
+    case Kind::nbd:
+        return "nbd";
+    case Kind::fuse:
+        return "fuse";
+    case Kind::fuse_file:
+        return "fuse-file";
+    case Kind::automatic:
+        return "auto";
+    }
+    return "?";
+}
+
+KernelExports::KernelExports(boost::asio::any_io_executor ex, NbdServer& server,
+                             std::string_view kind, std::filesystem::path fuse_dir)
+    : ex_(ex),
+      server_(server),
+      kind_(Kind::socket),
+      fuse_dir_(std::move(fuse_dir)),
+      loop_worker_(ex) {
+    auto parsed = parse_kind(kind);
+    if (!parsed) {
+        throw std::invalid_argument(fmt::format(
+            "unknown export kind '{}' (valid: socket, nbd, fuse, fuse-file, auto)", kind));
+    }
+    kind_ = *parsed;
+}
+
+KernelExports::~KernelExports() {
+    stop_now();
+}
+
+NbdDeviceOptions KernelExports::nbd_options_for(const LuSettings& settings, std::size_t paths) {
+    using std::chrono::ceil;
+    using std::chrono::seconds;
+    NbdDeviceOptions options;
+    if (settings.no_path_retry.mode == NoPathRetry::Mode::queue) {
+        options.sockets = 1;
+        options.io_timeout = seconds(0); // one socket, timeout 0: the kernel never gives up
+        return options;
+    }
+    auto worst = settings.io_timeout * static_cast<long>(std::max<std::size_t>(paths, 1));
+    if (settings.no_path_retry.mode == NoPathRetry::Mode::timeout) {
+        worst += settings.no_path_retry.timeout;
+    }
+    options.io_timeout = ceil<seconds>(worst) + seconds(10); // margin for queueing and checks
+    return options;
+}
+
+void KernelExports::async_attach(std::shared_ptr<LogicalUnit> lu, AttachHandler done) {
+    if (stopping_ || kind_ == Kind::socket) {
+        boost::asio::post(ex_, [stopping = stopping_, done = std::move(done)]() mutable {
+            std::move(done)(stopping ? "the daemon is stopping" : "", "");
+        });
+        return;
+    }
+    if (kind_ == Kind::automatic) {
+        // Resolving the genl family is a quick netlink round trip, but still off the executor.
+        auto available = std::make_shared<bool>(false);
+        loop_worker_.run(
+            [available] { *available = NbdNetlink::available(); },
+            [this, available, lu = std::move(lu), done = std::move(done)](std::string) mutable {
+                if (kind_ == Kind::automatic) {
+                    kind_ = *available ? Kind::nbd : Kind::fuse;
+                    spdlog::info("export kind auto: using {}{}", to_string(kind_),
+                                 *available ? "" : " (kernel has no nbd module)");
+                }
+                async_attach(std::move(lu), std::move(done));
+            });
+        return;
+    }
+    if (kind_ == Kind::nbd) {
+        attach_nbd(std::move(lu), std::move(done));
+    } else {
+        attach_fuse(std::move(lu), kind_ == Kind::fuse, std::move(done));
+    }
+}
+
+void KernelExports::attach_nbd(std::shared_ptr<LogicalUnit> lu, AttachHandler done) {
+    auto options = nbd_options_for(lu->settings(), lu->status().paths.size());
+    auto wwid = lu->wwid();
+    auto device =
+        std::make_shared<NetlinkNbdDevice>(ex_, server_, std::move(lu), std::move(wwid), options);
+    nbd_devices_.push_back(device);
+    device->async_attach([device, done = std::move(done)](std::string error) mutable {
+        std::move(done)(std::move(error), error.empty() ? device->device_path() : "");
+    });
+}
+
+void KernelExports::attach_fuse(std::shared_ptr<IoTarget> target, bool with_loop,
+                                AttachHandler done) {
+    std::filesystem::path file;
+    std::uint32_t block = 0;
+    const auto info = target->export_info();
+    try {
+        if (!fuse_) {
+            fuse_ = std::make_unique<FuseExport>(ex_, fuse_dir_);
+        }
+        fuse_->mount();
+        block = nbd_block_size(info); // the same logical block an nbd device would get
+        file = fuse_->add_file(target);
+    } catch (const std::exception& e) {
+        boost::asio::post(ex_, [error = std::string(e.what()), done = std::move(done)]() mutable {
+            std::move(done)(std::move(error), "");
+        });
+        return;
+    }
+    if (!with_loop) {
+        boost::asio::post(
+            ex_, [file, done = std::move(done)]() mutable { std::move(done)("", file.string()); });
+        return;
+    }
+    auto slot = std::make_shared<std::optional<LoopDevice>>();
+    loops_.push_back(slot);
+    loop_worker_.run(
+        [slot, file, block, read_only = info.read_only] {
+            slot->emplace(LoopDevice::attach(file, block, read_only));
+        },
+        [slot, file, name = target->name(), done = std::move(done)](std::string error) mutable {
+            if (!error.empty()) {
+                std::move(done)(fmt::format("loop device on {}: {}", file.string(), error), "");
+                return;
+            }
+            // The slot is the worker's, but the path is fixed once the attach job posted.
+            auto path = (*slot)->path();
+            spdlog::info("lu {}: {} on {}{}", name, path, file.string(),
+                         (*slot)->direct_io() ? " (direct I/O)" : " (buffered)");
+            std::move(done)("", path);
+        });
+}
+
+void KernelExports::async_stop(std::function<void()> done) {
+    stopping_ = true;
+    // One step per nbd device, one for the loops and FUSE together.
+    auto left = std::make_shared<std::size_t>(nbd_devices_.size() + 1);
+    auto step_done = [left, done = std::move(done)](const std::string& what,
+                                                    const std::string& error) {
+        if (!error.empty()) {
+            spdlog::error("detaching {}: {}", what, error);
+        }
+        if (--*left == 0) {
+            done();
+        }
+    };
+    for (auto& device : nbd_devices_) {
+        device->async_detach([device, step_done](std::string error) {
+            step_done(device->device_path().empty() ? "an nbd device" : device->device_path(),
+                      error);
+        });
+    }
+    auto loops = loops_;
+    loop_worker_.run(
+        [loops] {
+            for (const auto& slot : loops) {
+                if (*slot) {
+                    (*slot)->detach();
+                }
+            }
+        },
+        [this, step_done](std::string error) mutable {
+            if (!error.empty()) {
+                step_done("loop devices", error);
+                return;
+            }
+            if (!fuse_) {
+                step_done("", "");
+                return;
+            }
+            fuse_->async_unmount([step_done](std::string e) { step_done("the FUSE export", e); });
+        });
+}
+
+void KernelExports::stop_now() {
+    stopping_ = true;
+    for (auto& device : nbd_devices_) {
+        try {
+            device->detach_now();
+        } catch (const std::exception& e) {
+            spdlog::error("detaching {}: {}", device->device_path(), e.what());
+        }
+    }
+    if (fuse_) {
+        fuse_->unmount_now(); // aborts first: nothing below can wait on the stopped executor
+    }
+    auto loops = loops_;
+    loop_worker_.run_and_wait([loops] {
+        for (const auto& slot : loops) {
+            if (*slot) {
+                (*slot)->detach();
+            }
+        }
+    });
+}
+
+} // namespace mpiod

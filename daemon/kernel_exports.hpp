@@ -1,0 +1,90 @@
+// The kernel block device of each LU, chosen by kind: none ("socket"), /dev/nbdX through
+// netlink ("nbd"), a FUSE file with /dev/loopN on top ("fuse"), the FUSE file alone
+// ("fuse-file"), or nbd when the kernel has the nbd module and fuse otherwise ("auto").
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "core/completion.hpp"
+#include "core/logical_unit.hpp"
+#include "core/lu_settings.hpp"
+#include "exports/kernel/blocking_worker.hpp"
+#include "exports/kernel/fuse_export.hpp"
+#include "exports/kernel/loop_device.hpp"
+#include "exports/kernel/netlink_nbd_device.hpp"
+
+namespace mpiod {
+
+class NbdServer;
+
+/// Threading: create and call on `ex` (the daemon's io_context); blocking kernel calls run on
+/// worker threads (see NetlinkNbdDevice, FuseExport, LoopDevice). Destroy before the
+/// io_context and the NbdServer.
+class KernelExports {
+public:
+    enum class Kind { socket, nbd, fuse, fuse_file, automatic };
+
+    /// nullopt for an unknown kind.
+    static std::optional<Kind> parse_kind(std::string_view text) noexcept;
+    static std::string_view to_string(Kind kind) noexcept;
+
+    /// `fuse_dir` is where the FUSE export mounts (created if missing). Throws
+    /// std::invalid_argument for an unknown `kind` (the message lists the valid ones).
+    KernelExports(boost::asio::any_io_executor ex, NbdServer& server, std::string_view kind,
+                  std::filesystem::path fuse_dir);
+    /// stop_now() for whatever async_stop() did not detach.
+    ~KernelExports();
+    KernelExports(const KernelExports&) = delete;
+    KernelExports& operator=(const KernelExports&) = delete;
+
+    using AttachHandler = Completion<std::string /*error*/, std::string /*device*/>;
+
+    /// Gives the ready LU its kernel device; `done(error, device)` on `ex` with the device node
+    /// ("/dev/nbd0", "/dev/loop3"), the FUSE file for fuse-file, or "" for socket. The WWID
+    /// becomes the nbd backend identifier (a reattach after a restart finds the device by it).
+    void async_attach(std::shared_ptr<LogicalUnit> lu, AttachHandler done);
+
+    /// The nbd device options for an LU: the kernel's request timeout must exceed the longest
+    /// an I/O can take in mpiod (io_timeout on every path, then no_path_retry), or the kernel
+    /// would kill a socket and resend a request mpiod is still working on. With queueing
+    /// forever, one socket and no kernel timeout at all.
+    static NbdDeviceOptions nbd_options_for(const LuSettings& settings, std::size_t paths);
+
+    /// Detaches every device (nbd DISCONNECT, loop detach, FUSE unmount) after any attach in
+    /// progress, then runs `done` on `ex`. Errors are logged; the kernel then fails the I/O it
+    /// still sends.
+    void async_stop(std::function<void()> done);
+    /// Blocking teardown for when `ex` no longer runs: aborts the FUSE connection first, so a
+    /// loop device cannot wait on requests nobody will answer.
+    void stop_now();
+
+    /// The kind in effect ("auto" resolves at the first attach).
+    Kind kind() const noexcept { return kind_; }
+
+private:
+    void attach_nbd(std::shared_ptr<LogicalUnit> lu, AttachHandler done);
+    void attach_fuse(std::shared_ptr<IoTarget> target, bool with_loop, AttachHandler done);
+
+    boost::asio::any_io_executor ex_;
+    NbdServer& server_;
+    Kind kind_;
+    std::filesystem::path fuse_dir_;
+    std::vector<std::shared_ptr<NetlinkNbdDevice>> nbd_devices_;
+    /// Filled by attach jobs on loop_worker_, emptied by its stop jobs: only that thread
+    /// touches the LoopDevice inside.
+    std::vector<std::shared_ptr<std::optional<LoopDevice>>> loops_;
+    std::unique_ptr<FuseExport> fuse_;
+    bool stopping_ = false;
+    BlockingWorker loop_worker_; // after the members its jobs use: joined first
+};
+
+} // namespace mpiod

@@ -1,0 +1,132 @@
+// The FUSE export against a real kernel FUSE mount (needs root and /dev/fuse): a MemoryTarget
+// appears as a file whose reads, writes, fsync and fallocate reach the target.
+#include <cerrno>
+#include <cstring>
+#include <future>
+#include <thread>
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <catch2/catch.hpp>
+
+#include "exports/kernel/fuse_export.hpp"
+#include "tests/support/memory_target.hpp"
+#include "tests/unit/control/temp_dir.hpp"
+
+using namespace mpiod;
+
+namespace {
+
+/// The io_context on a background thread; the test thread does file system calls.
+class IoThread {
+public:
+    IoThread() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
+    ~IoThread() {
+        work_.reset();
+        io_.stop();
+        thread_.join();
+    }
+    template <typename F>
+    auto on_io(F f) -> std::invoke_result_t<F&> {
+        auto task = std::make_shared<std::packaged_task<std::invoke_result_t<F&>()>>(std::move(f));
+        auto result = task->get_future();
+        boost::asio::post(io_, [task] { (*task)(); });
+        REQUIRE(result.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+        return result.get();
+    }
+    boost::asio::io_context& io() { return io_; }
+
+private:
+    boost::asio::io_context io_;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+    std::thread thread_;
+};
+
+ExportInfo info_of(std::uint64_t size) {
+    ExportInfo info;
+    info.size_bytes = size;
+    info.max_request = 64 << 10;
+    info.can_flush = true;
+    info.can_trim = true;
+    info.can_write_zeroes = true;
+    return info;
+}
+
+} // namespace
+
+TEST_CASE("a FUSE-exported LU is a fixed-size file whose I/O, fsync and punch-hole reach it") {
+    REQUIRE(::geteuid() == 0);                        // mounting needs root
+    REQUIRE(::access("/dev/fuse", R_OK | W_OK) == 0); // and the FUSE device
+    test::TempDir dir;
+    IoThread io;
+    std::shared_ptr<test::MemoryTarget> target;
+    auto fuse = std::make_unique<FuseExport>(io.io().get_executor(), dir.path() / "fuse");
+    auto file = io.on_io([&] {
+        target =
+            std::make_shared<test::MemoryTarget>(io.io().get_executor(), "lu0", info_of(4 << 20));
+        fuse->mount();
+        return fuse->add_file(target);
+    });
+    CHECK(file == dir.path() / "fuse" / "lu0");
+
+    struct stat st {};
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    CHECK(st.st_size == (4 << 20));
+    CHECK((st.st_mode & 0777) == 0600);
+
+    int fd = ::open(file.c_str(), O_RDWR);
+    REQUIRE(fd >= 0);
+    std::vector<char> out(256 << 10);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        out[i] = static_cast<char>(i * 13 + 1);
+    }
+    CHECK(::pwrite(fd, out.data(), out.size(), 1 << 20) == static_cast<ssize_t>(out.size()));
+    CHECK(::fsync(fd) == 0);
+    std::vector<char> in(out.size());
+    CHECK(::pread(fd, in.data(), in.size(), 1 << 20) == static_cast<ssize_t>(in.size()));
+    CHECK(in == out);
+    // Past the end: a short write, then ENOSPC; reads return what exists.
+    CHECK(::pwrite(fd, out.data(), 8192, (4 << 20) - 4096) == 4096);
+    errno = 0;
+    CHECK(::pwrite(fd, out.data(), 4096, 4 << 20) == -1);
+    CHECK(errno == ENOSPC);
+    CHECK(::pread(fd, in.data(), 8192, (4 << 20) - 4096) == 4096);
+    // Punch-hole: the range reads back as zeroes.
+    REQUIRE(::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 1 << 20, 65536) == 0);
+    CHECK(::pread(fd, in.data(), 65536, 1 << 20) == 65536);
+    CHECK(std::all_of(in.begin(), in.begin() + 65536, [](char c) { return c == 0; }));
+    // The size is the LU's.
+    CHECK(::ftruncate(fd, 1 << 20) == -1);
+    ::close(fd);
+
+    auto counts = io.on_io([&] {
+        return std::array<std::uint64_t, 4>{target->count(IoOp::write), target->count(IoOp::flush),
+                                            target->count(IoOp::write_zeroes),
+                                            target->contract_violations()};
+    });
+    CHECK(counts[0] >= 4); // 256 KiB in requests of at most 64 KiB, and the cut write
+    CHECK(counts[1] >= 1);
+    CHECK(counts[2] == 1);
+    CHECK(counts[3] == 0);
+
+    std::promise<std::string> unmounted;
+    io.on_io([&] {
+        fuse->async_unmount([&](std::string error) { unmounted.set_value(std::move(error)); });
+        return 0;
+    });
+    auto result = unmounted.get_future();
+    REQUIRE(result.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+    CHECK(result.get().empty());
+    CHECK(::stat(file.c_str(), &st) != 0); // gone with the mount
+    io.on_io([&] {
+        fuse.reset();
+        target.reset();
+        return 0;
+    });
+}

@@ -1,0 +1,160 @@
+#!/bin/busybox sh
+# /init of the VM test's initramfs (tests/vm/run-vm-test.sh builds it): mpiod attaches the
+# LU served by two host nbdkit paths as /dev/nbdX through netlink; ext4 on it; files written
+# while the host kills one path; checksums verified; mpiod killed -9 and restarted, reattaching
+# to the same device (RECONFIGURE); clean unmount and detach. Every result line starts with
+# "MPIOD-VM:" on the serial console; the last one is "MPIOD-VM: PASS" or "MPIOD-VM: FAIL ...".
+/bin/busybox --install -s /bin
+export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /tmp /run /mnt
+mount -t tmpfs tmp /tmp
+mount -t tmpfs run /run
+. /etc/mpiod-vm.env # WWID, ASAN_OPTIONS, UBSAN_OPTIONS
+
+say() { echo "MPIOD-VM: $*" >/dev/console; } # also from $(...) subshells
+now() { cut -d' ' -f1 /proc/uptime; } # seconds, 10 ms resolution
+# elapsed START: seconds since START (a now() value), two decimals
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+finish() {
+    sync
+    poweroff -f
+    sleep 60
+}
+fail() {
+    say "FAIL $*"
+    {
+        for log in /tmp/mpiod*.log; do
+            [ -f "$log" ] || continue
+            echo "---- $log (last 40 lines) ----"
+            tail -n 40 "$log"
+        done
+        echo "---- dmesg (nbd) ----"
+        dmesg | grep -i nbd | tail -n 20
+    } >/dev/console 2>&1
+    finish
+}
+CTL="mpiod-ctl --socket /run/mpiod/control.sock"
+
+say "BOOTED after $(now) s"
+while read -r m; do
+    insmod "/lib/modules/$m.ko" || fail "insmod $m"
+done </etc/modules.order
+ip link set lo up
+ip link set eth0 up || fail "no eth0"
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+
+start_mpiod() { # LOG
+    MPIOD_EXPORT_KIND=nbd mpiod --config /etc/mpiod.yaml >"$1" 2>&1 &
+    MPIOD_PID=$!
+}
+# wait_device SECONDS: until mpiod-ctl lists the LU with a /dev/nbd device; sets DEV
+wait_device() {
+    local deadline=$(($(cut -d. -f1 /proc/uptime) + $1))
+    while [ "$(cut -d. -f1 /proc/uptime)" -lt "$deadline" ]; do
+        DEV=$($CTL list lus 2>/dev/null | grep -o '/dev/nbd[0-9]*' | head -n 1)
+        [ -n "$DEV" ] && return 0
+        kill -0 "$MPIOD_PID" 2>/dev/null || return 1
+        sleep 0.2
+    done
+    return 1
+}
+# write_files PREFIX COUNT [MARK_AT]: 1 MiB files, each written and fsynced; prints the
+# slowest file's time; prints the KILL-PATH-A marker before file MARK_AT.
+write_files() {
+    local i=1 t max=0
+    while [ "$i" -le "$2" ]; do
+        [ "$i" = "${3:-0}" ] && say "KILL-PATH-A"
+        t=$(now)
+        dd if=/dev/urandom of="/mnt/$1-$i" bs=1M count=1 conv=fsync 2>/dev/null ||
+            fail "writing /mnt/$1-$i"
+        t=$(elapsed "$t")
+        max=$(awk -v a="$max" -v b="$t" 'BEGIN { print (b > a ? b : a) }')
+        i=$((i + 1))
+    done
+    echo "$max"
+}
+
+start=$(now)
+start_mpiod /tmp/mpiod.log
+wait_device 120 || fail "mpiod attached no nbd device"
+say "attached $DEV in $(elapsed "$start") s"
+$CTL list lus | sed 's/^/MPIOD-VM: | /' >/dev/console
+N=${DEV#/dev/nbd}
+[ "$(cat /sys/block/nbd$N/backend)" = "$WWID" ] || fail "backend of nbd$N is not $WWID"
+say "nbd$N: $(ls /sys/block/nbd$N/mq | wc -l) socket(s), $(cat /sys/block/nbd$N/size) sectors"
+
+mkfs.ext4 -q -F "$DEV" || fail "mkfs.ext4"
+mount -t ext4 "$DEV" /mnt || fail "mount"
+t=$(now)
+max_before=$(write_files before 20) || exit
+say "STAT 20 MiB before the kill in $(elapsed "$t") s, slowest 1 MiB fsync $max_before s"
+t=$(now)
+max_after=$(write_files after 30 1) || exit
+say "STAT 30 MiB across the kill in $(elapsed "$t") s, slowest 1 MiB fsync $max_after s"
+state=$($CTL list paths | awk '$2 == "a"')
+echo "$state" | grep -q -E 'failed|reinstating' || fail "path a is not failed: $state"
+(cd /mnt && sha256sum before-* after-* >/tmp/sums)
+umount /mnt
+echo 3 >/proc/sys/vm/drop_caches
+mount -t ext4 "$DEV" /mnt || fail "remount"
+(cd /mnt && sha256sum -c -s /tmp/sums) || fail "checksums differ after the path kill"
+say "50 files verified after remount"
+
+# Stretch: the daemon dies with I/O in flight; a new one reattaches to the same device.
+: >/tmp/restart-times
+(
+    i=1
+    while [ "$i" -le 12 ]; do
+        t=$(now)
+        dd if=/dev/urandom of="/mnt/restart-$i" bs=1M count=1 conv=fsync 2>/dev/null || exit 1
+        echo "$i $(elapsed "$t")" >>/tmp/restart-times
+        i=$((i + 1))
+    done
+) &
+writer=$!
+while [ "$(wc -l </tmp/restart-times)" -lt 3 ]; do
+    kill -0 "$writer" 2>/dev/null || fail "writes failed before the daemon restart"
+    sleep 0.1
+done
+kill -9 "$MPIOD_PID"
+wait "$MPIOD_PID" 2>/dev/null
+killed=$(now)
+say "mpiod killed with -9 during writes"
+start_mpiod /tmp/mpiod-restarted.log
+wait_device 120 || fail "the restarted mpiod attached no nbd device"
+[ "$DEV" = "/dev/nbd$N" ] || fail "the restarted mpiod took $DEV instead of /dev/nbd$N"
+grep -q "reattached to /dev/nbd$N" /tmp/mpiod-restarted.log || fail "no reattach in the log"
+say "reattached /dev/nbd$N $(elapsed "$killed") s after the kill"
+wait "$writer" || fail "writes failed across the daemon restart"
+say "STAT restart: per-file times $(awk '{ printf "%s ", $2 }' /tmp/restart-times)"
+say "STAT I/O stall across the daemon restart: $(elapsed "$killed") s until all 12 files were written, slowest $(sort -k2 -n /tmp/restart-times | tail -n 1 | cut -d' ' -f2) s"
+(cd /mnt && sha256sum restart-* >>/tmp/sums)
+umount /mnt
+echo 3 >/proc/sys/vm/drop_caches
+mount -t ext4 "$DEV" /mnt || fail "remount after the restart"
+(cd /mnt && sha256sum -c -s /tmp/sums) || fail "checksums differ after the daemon restart"
+umount /mnt || fail "umount"
+e2fsck -n -f "$DEV" >/tmp/fsck.log 2>&1 || fail "fsck: $(tail -n 3 /tmp/fsck.log)"
+say "62 files verified, fsck clean"
+
+kill -TERM "$MPIOD_PID"
+wait "$MPIOD_PID"
+rc=$?
+[ "$rc" = 0 ] || fail "mpiod exited with $rc"
+[ -e "/sys/block/nbd$N/backend" ] && fail "nbd$N is still bound after mpiod stopped"
+say "mpiod stopped and detached /dev/nbd$N"
+# TCP retransmissions and retransmit timeouts of the guest (slirp drops show up here).
+tcp_counter() { # FILE GROUP NAME
+    awk -v g="$2:" -v n="$3" '$1 == g && !h { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
+        $1 == g && h { print $col[n]; exit }' "$1"
+}
+say "STAT tcp: $(tcp_counter /proc/net/snmp Tcp RetransSegs) segments retransmitted," \
+    "$(tcp_counter /proc/net/netstat TcpExt TCPTimeouts) retransmit timeouts"
+grep -h -E ' (warning|error) ' /tmp/mpiod.log /tmp/mpiod-restarted.log | grep -v 'open failed' |
+    sed 's/^/MPIOD-VM: log | /' >/dev/console
+say "PASS"
+finish

@@ -1,0 +1,240 @@
+#!/bin/bash
+# The kernel test: mpiod inside a qemu guest (TCG) running the Debian cloud kernel attaches an
+# LU to /dev/nbdX through generic netlink. The host serves two NBD paths to one image with
+# nbdkit on 127.0.0.1 (the guest reaches them at 10.0.2.2 through slirp) and kills path a when
+# the guest says so; the guest (tests/vm/guest-init.sh) does the filesystem work and reports
+# on the serial console. Exits 0 on "MPIOD-VM: PASS", 1 on FAIL, timeout or a missing
+# prerequisite (no silent skip). Prints the measured times.
+#
+# Environment: MPIOD_BUILD_DIR (default build/), MPIOD_VM_CACHE (kernel .deb cache, default
+# ~/.cache/mpiod-vm), MPIOD_VM_TIMEOUT (seconds for the whole run, default 600),
+# MPIOD_VM_KEEP=1 keeps the work directory, MPIOD_VM_NBDKIT_FILTERS adds nbdkit
+# options (@PATH@ stands for the path's name).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+SOURCE=${MPIOD_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
+BUILD=${MPIOD_BUILD_DIR:-$SOURCE/build}
+CACHE=${MPIOD_VM_CACHE:-${HOME:-/root}/.cache/mpiod-vm}
+LIMIT=${MPIOD_VM_TIMEOUT:-600}
+WWID=36001405f00dbabe00000000000000c1
+T0=$SECONDS
+
+say() { echo "== [$((SECONDS - T0))s] $*"; }
+die() { echo "FAIL: $*" >&2; exit 1; }
+left() { echo $((LIMIT - (SECONDS - T0))); }
+
+# ---- prerequisites: all of them, or a loud failure ----
+missing=()
+for tool in qemu-system-x86_64 cpio gzip depmod dpkg dpkg-deb apt-get apt-cache nbdkit nbdinfo \
+    mke2fs e2fsck ldd python3 timeout; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+[ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]} (scripts/install-deps.sh installs them)"
+BUSYBOX=/bin/busybox
+[ -x $BUSYBOX ] && ! ldd $BUSYBOX >/dev/null 2>&1 ||
+    die "no static $BUSYBOX (package busybox-static; scripts/install-deps.sh installs it)"
+for bin in "$BUILD/daemon/mpiod" "$BUILD/ctl/mpiod-ctl"; do
+    [ -x "$bin" ] || die "$bin is not built (MPIOD_BUILD_DIR=$BUILD)"
+done
+
+W=$(mktemp -d /tmp/mpiod-vm.XXXXXX)
+PIDS=()
+cleanup() {
+    local rc=$?
+    for pid in "${PIDS[@]:-}"; do
+        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    if [ "${MPIOD_VM_KEEP:-0}" = 1 ]; then
+        echo "work directory kept: $W"
+    else
+        rm -rf "$W"
+    fi
+    exit $rc
+}
+trap cleanup EXIT
+
+# ---- the guest kernel: the cloud kernel package apt names, cached ----
+mkdir -p "$CACHE"
+cloud_kernel() {
+    apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+        awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+KPKG=$(cloud_kernel)
+if [ -z "$KPKG" ] && ! ls "$CACHE"/linux-image-*-cloud-amd64_*.deb >/dev/null 2>&1; then
+    say "apt has no package lists yet: apt-get update"
+    apt-get update -q >/dev/null || die "apt-get update failed"
+    KPKG=$(cloud_kernel)
+fi
+if [ -z "$KPKG" ]; then
+    # No package lists (apt-get update not run): use the newest kernel already cached.
+    deb=$(ls -1 "$CACHE"/linux-image-*-cloud-amd64_*.deb 2>/dev/null | sort -V | tail -n 1)
+    [ -n "$deb" ] || die "apt cannot name the cloud kernel and none is cached: run apt-get update"
+    KPKG=$(basename "$deb" | cut -d_ -f1)
+fi
+KVER=${KPKG#linux-image-}
+DEB=$(ls -1 "$CACHE/${KPKG}"_*.deb 2>/dev/null | sort -V | tail -n 1 || true)
+if [ -z "$DEB" ]; then
+    say "downloading $KPKG into $CACHE"
+    (cd "$CACHE" && apt-get download -q "$KPKG") || die "apt-get download $KPKG failed"
+    DEB=$(ls -1 "$CACHE/${KPKG}"_*.deb | sort -V | tail -n 1)
+fi
+KROOT=$CACHE/$KPKG
+if [ ! -f "$KROOT/lib/modules/$KVER/modules.dep" ]; then
+    rm -rf "$KROOT.tmp"
+    dpkg -x "$DEB" "$KROOT.tmp"
+    depmod -b "$KROOT.tmp" "$KVER"
+    rm -rf "$KROOT"
+    mv "$KROOT.tmp" "$KROOT"
+fi
+VMLINUZ=$KROOT/boot/vmlinuz-$KVER
+[ -f "$VMLINUZ" ] || die "no $VMLINUZ in $DEB"
+say "kernel $KVER"
+
+# ---- host paths: two nbdkit servers on one image, loopback TCP ----
+truncate -s 128M "$W/lun.img"
+read -r PORT_A PORT_B < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')
+start_path() { # NAME PORT
+    # MPIOD_VM_NBDKIT_FILTERS (debugging): e.g. "--filter=log logfile=/tmp/@PATH@.log";
+    # options (--...) go before the plugin, key=value parameters after it.
+    local opts=() params=() arg
+    for arg in ${MPIOD_VM_NBDKIT_FILTERS:-}; do
+        arg=${arg//@PATH@/$1}
+        case $arg in --*) opts+=("$arg") ;; *) params+=("$arg") ;; esac
+    done
+    nbdkit -f --exit-with-parent -i 127.0.0.1 -p "$2" "${opts[@]}" file "$W/lun.img" \
+        "${params[@]}" >"$W/$1.nbdkit.log" 2>&1 &
+    PIDS+=("$!")
+    eval "PID_$1=$!"
+    local deadline=$((SECONDS + 10))
+    until nbdinfo --size "nbd://127.0.0.1:$2" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || die "nbdkit $1 did not start on port $2"
+        sleep 0.05
+    done
+}
+start_path a "$PORT_A"
+start_path b "$PORT_B"
+say "paths: a on 127.0.0.1:$PORT_A, b on 127.0.0.1:$PORT_B (guest: 10.0.2.2)"
+
+# ---- the initramfs ----
+R=$W/root
+mkdir -p "$R"/{bin,sbin,etc,proc,sys,dev,tmp,run,mnt,lib/modules,usr/local/bin}
+cp $BUSYBOX "$R/bin/busybox"
+install_binary() { # PATH [NAME]: the binary in /usr/local/bin and the libraries ldd lists
+    cp "$1" "$R/usr/local/bin/${2:-$(basename "$1")}"
+    ldd "$1" | grep -o '/[^ ]*' | while read -r lib; do
+        mkdir -p "$R$(dirname "$lib")"
+        cp -L "$lib" "$R$lib"
+    done
+}
+install_binary "$BUILD/daemon/mpiod"
+install_binary "$BUILD/ctl/mpiod-ctl"
+install_binary "$(command -v mke2fs)" mkfs.ext4
+install_binary "$(command -v e2fsck)"
+# Modules in load order: every dependency (modules.dep, from depmod) before its user.
+python3 - "$KROOT/lib/modules/$KVER" "$R" nbd virtio_pci virtio_net <<'PY' >"$R/etc/modules.order"
+import os, shutil, sys
+base, root, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
+deps, by_name = {}, {}
+for line in open(os.path.join(base, "modules.dep")):
+    mod, _, rest = line.partition(":")
+    deps[mod] = rest.split()
+    by_name[os.path.basename(mod).split(".ko")[0].replace("-", "_")] = mod
+order = []
+def add(mod):
+    for dep in reversed(deps[mod]):  # modprobe loads the listed dependencies last to first
+        add(dep)
+    if mod not in order:
+        order.append(mod)
+for name in wanted:
+    if name not in by_name:
+        sys.exit(f"module {name} is not in {base}")
+    add(by_name[name])
+for mod in order:
+    name = os.path.basename(mod).split(".ko")[0]
+    shutil.copy(os.path.join(base, mod), os.path.join(root, "lib/modules", name + ".ko"))
+    print(name)
+PY
+cat >"$R/etc/mpiod.yaml" <<YAML
+log_level: info
+control_socket: /run/mpiod/control.sock
+export:
+  dir: /run/mpiod
+defaults:
+  io_timeout: 10s
+  checker_interval: 1s
+  no_path_retry: 20s
+  policy: round-robin
+paths:
+  - id: a
+    uri: nbd://10.0.2.2:$PORT_A
+    wwid: $WWID
+  - id: b
+    uri: nbd://10.0.2.2:$PORT_B
+    wwid: $WWID
+lus:
+  - wwid: $WWID
+    alias: lu0
+YAML
+cat >"$R/etc/mpiod-vm.env" <<ENV
+WWID=$WWID
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ENV
+cp "$HERE/guest-init.sh" "$R/init"
+chmod +x "$R/init"
+(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initrd.gz"
+say "initramfs $(du -h "$W/initrd.gz" | cut -f1) with $(tr '\n' ' ' <"$R/etc/modules.order")"
+
+# ---- boot, and act on the guest's markers ----
+SERIAL=$W/serial.log
+: >"$SERIAL"
+BOOT_START=$SECONDS
+timeout "$(left)" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -display none -monitor none \
+    -serial "file:$SERIAL" -no-reboot -kernel "$VMLINUZ" -initrd "$W/initrd.gz" \
+    -append "console=ttyS0 panic=-1 quiet" \
+    -netdev user,id=n0 -device virtio-net-pci,netdev=n0 >"$W/qemu.log" 2>&1 &
+QEMU=$!
+PIDS+=("$QEMU")
+booted="" killed="" result=""
+while kill -0 "$QEMU" 2>/dev/null; do
+    if [ -z "$booted" ] && grep -q "MPIOD-VM: BOOTED" "$SERIAL"; then
+        booted=$((SECONDS - BOOT_START))
+        say "guest booted (init running) $booted s after qemu started"
+    fi
+    if [ -z "$killed" ] && grep -q "MPIOD-VM: KILL-PATH-A" "$SERIAL"; then
+        { kill -9 "$PID_a" && wait "$PID_a"; } 2>/dev/null || true
+        killed=$SECONDS
+        say "killed path a (nbdkit on port $PORT_A) as the guest asked"
+    fi
+    if grep -q -E "MPIOD-VM: (PASS|FAIL)" "$SERIAL"; then
+        result=$(grep -o -E "MPIOD-VM: (PASS|FAIL).*" "$SERIAL" | head -n 1)
+        break
+    fi
+    sleep 0.1
+done
+wait "$QEMU" 2>/dev/null || true
+if [ -z "$result" ]; then # the guest may power off right after its last line
+    result=$(grep -o -E "MPIOD-VM: (PASS|FAIL).*" "$SERIAL" | head -n 1 || true)
+fi
+grep "MPIOD-VM:" "$SERIAL" | sed 's/\r$//' | grep -v -E "BOOTED|KILL-PATH-A" || true
+say "whole run $((SECONDS - T0)) s (limit $LIMIT s)"
+case $result in
+"MPIOD-VM: PASS"*) echo PASS ;;
+"")
+    echo "---- serial console (last 60 lines) ----"
+    tail -n 60 "$SERIAL"
+    cat "$W/qemu.log"
+    die "no result from the guest within $LIMIT s"
+    ;;
+*)
+    echo "---- serial console (last 80 lines) ----"
+    tail -n 80 "$SERIAL" | sed 's/\r$//'
+    die "${result#MPIOD-VM: }"
+    ;;
+esac
