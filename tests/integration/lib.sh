@@ -158,3 +158,46 @@ else:
 lu_has_device() { lu_device "$1" "$2" >/dev/null; }
 
 process_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# write_files PREFIX COUNT: COUNT files of random data on $T/mnt, synced.
+write_files() {
+    for i in $(seq 1 "$2"); do
+        head -c $((256 * 1024 + i * 4096)) /dev/urandom >"$T/mnt/$1-$i"
+    done
+    sync -f "$T/mnt"
+}
+
+# ext4_survives_path_kill DEVICE PATH: mkfs.ext4 on DEVICE, mount it on $T/mnt, write files,
+# kill PATH's server, write more, verify every checksum, then remount with a cold cache and
+# verify again. Leaves $T/mnt mounted.
+ext4_survives_path_kill() {
+    local dev=$1 victim=$2
+    mkdir -p "$T/mnt"
+    mkfs.ext4 -q -F "$dev"
+    mount "$dev" "$T/mnt"
+    log "writing files with every path up"
+    write_files before 40
+    (cd "$T/mnt" && sha256sum before-* >"$T/sums")
+    log "killing path $victim"
+    kill_path "$victim"
+    write_files after 40
+    (cd "$T/mnt" && sha256sum after-* >>"$T/sums")
+    (cd "$T/mnt" && sha256sum -c --quiet "$T/sums") || fail "checksums differ after the path kill"
+    log "remount (cold read through the surviving paths)"
+    umount "$T/mnt"
+    echo 3 >/proc/sys/vm/drop_caches
+    mount "$dev" "$T/mnt"
+    (cd "$T/mnt" && sha256sum -c --quiet "$T/sums") || fail "checksums differ after remount"
+}
+
+# ext4_clean_after DEVICE PATH: unmount, fsck finds nothing, mpiod completed no I/O with an
+# error, and PATH is not in use.
+ext4_clean_after() {
+    local dev=$1 victim=$2
+    umount "$T/mnt"
+    fsck.ext4 -n -f "$dev" >/dev/null 2>&1 || fail "fsck found damage"
+    [ "$(ctl --json show lu lu0 | python3 -c 'import json,sys; print(json.load(sys.stdin)["io_errors"])')" = 0 ] ||
+        fail "mpiod completed I/O with errors"
+    path_is "$victim" failed || path_is "$victim" reinstating ||
+        fail "path $victim is $(path_state "$victim")"
+}

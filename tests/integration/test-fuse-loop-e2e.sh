@@ -24,39 +24,10 @@ log "lu0 is $LOOP: $(grep -o "$LOOP on .*" "$T/mpiod.log" | head -1)"
 [ "$(blockdev --getsize64 "$LOOP")" = $((256 << 20)) ] || fail "$LOOP has the wrong size"
 losetup -l -n -O BACK-FILE "$LOOP" | grep -q "$T/run/fuse/lu0" || fail "$LOOP is not backed by the FUSE file"
 
-mkdir -p "$T/mnt"
-mkfs.ext4 -q -F "$LOOP"
-mount "$LOOP" "$T/mnt"
-
-write_files() { # PREFIX COUNT
-    for i in $(seq 1 "$2"); do
-        head -c $((256 * 1024 + i * 4096)) /dev/urandom >"$T/mnt/$1-$i"
-    done
-    sync -f "$T/mnt"
-}
-
-log "writing files with both paths up"
-write_files before 40
-(cd "$T/mnt" && sha256sum before-* >"$T/sums")
-
-log "killing path a"
-kill_path a
-write_files after 40
-(cd "$T/mnt" && sha256sum after-* >>"$T/sums")
-(cd "$T/mnt" && sha256sum -c --quiet "$T/sums") || fail "checksums differ after the path kill"
-
-log "remount (cold read through the surviving path)"
-umount "$T/mnt"
-echo 3 >/proc/sys/vm/drop_caches
-mount "$LOOP" "$T/mnt"
-(cd "$T/mnt" && sha256sum -c --quiet "$T/sums") || fail "checksums differ after remount"
+ext4_survives_path_kill "$LOOP" a
 log "fstrim reaches the LU as zeroing (punch-hole) requests"
 fstrim "$T/mnt" || fail "fstrim failed on the loop device"
-umount "$T/mnt"
-fsck.ext4 -n -f "$LOOP" >/dev/null 2>&1 || fail "fsck found damage"
-[ "$(ctl --json show lu lu0 | python3 -c 'import json,sys; print(json.load(sys.stdin)["io_errors"])')" = 0 ] ||
-    fail "mpiod completed I/O with errors"
-path_is a failed || path_is a reinstating || fail "path a is $(path_state a)"
+ext4_clean_after "$LOOP" a
 
 log "stopping mpiod detaches $LOOP and unmounts the FUSE export"
 kill -TERM "$MPIOD_PID"
