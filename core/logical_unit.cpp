@@ -17,6 +17,15 @@ double millis(Clock::duration d) {
     return std::chrono::duration<double, std::milli>(d).count();
 }
 
+/// Runs every waiter later, on `ex`, and empties the list.
+void post_all(const boost::asio::any_io_executor& ex, std::vector<std::function<void()>>& waiters) {
+    auto run = std::move(waiters);
+    waiters.clear();
+    for (auto& w : run) {
+        boost::asio::post(ex, std::move(w));
+    }
+}
+
 std::string describe(const IoResult& r) {
     return std::string(to_string(r.status)) + " (errno " + std::to_string(r.error) + ")";
 }
@@ -249,11 +258,7 @@ void LogicalUnit::finish(Request& r, IoResult result) {
         std::move(done)(result);
     }
     if (in_flight_ == 0 && !drain_waiters_.empty()) {
-        auto waiters = std::move(drain_waiters_);
-        drain_waiters_.clear();
-        for (auto& w : waiters) {
-            boost::asio::post(ex_, std::move(w));
-        }
+        post_all(ex_, drain_waiters_);
     }
 }
 
@@ -456,11 +461,7 @@ void LogicalUnit::path_up(PathSlot& slot) {
     }
     if (!ready_) {
         ready_ = true;
-        auto waiters = std::move(ready_waiters_);
-        ready_waiters_.clear();
-        for (auto& w : waiters) {
-            boost::asio::post(ex_, std::move(w));
-        }
+        post_all(ex_, ready_waiters_);
     }
     paths_changed();
 }

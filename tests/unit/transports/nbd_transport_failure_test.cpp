@@ -19,15 +19,6 @@ NbdkitConfig pausable_memory_server() {
     return c;
 }
 
-std::unique_ptr<NbdTransport> open_or_fail(TransportHarness& h, const std::string& uri,
-                                           NbdTransportOptions opts = {}) {
-    auto t = h.make(uri, opts);
-    auto out = h.open(*t);
-    REQUIRE(out);
-    REQUIRE_FALSE(out->ec);
-    return t;
-}
-
 void submit_reads(NbdTransport& t, IoTally& tally) {
     for (std::size_t i = 0; i < tally.size(); ++i) {
         t.submit(read_request(i * 4096, 4096), tally.completion(i));

@@ -9,6 +9,8 @@
 
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
+
 #include "tests/support/run_until.hpp"
 
 namespace mpiod::test {
@@ -141,6 +143,15 @@ std::vector<std::byte> pattern(std::size_t n, std::uint32_t seed) {
         v[i] = static_cast<std::byte>(x >> 24);
     }
     return v;
+}
+
+std::unique_ptr<NbdTransport> open_or_fail(TransportHarness& h, const std::string& uri,
+                                           NbdTransportOptions opts) {
+    auto t = h.make(uri, opts);
+    auto out = h.open(*t);
+    REQUIRE(out);
+    REQUIRE_FALSE(out->ec);
+    return t;
 }
 
 std::vector<std::byte> bytes_of(const IoBuffer& b, std::size_t n) {

@@ -97,6 +97,10 @@ public:
     std::optional<IoResult> run(NbdTransport& t, IoRequest r);
 };
 
+/// make() + open(), failing the test (REQUIRE) if the open does not succeed.
+std::unique_ptr<NbdTransport> open_or_fail(TransportHarness& h, const std::string& uri,
+                                           NbdTransportOptions opts = {});
+
 IoRequest read_request(std::uint64_t offset, std::uint32_t length);
 IoRequest write_request(std::uint64_t offset, const std::vector<std::byte>& data);
 IoRequest op_request(IoOp op, std::uint64_t offset = 0, std::uint32_t length = 0);

@@ -12,19 +12,6 @@
 using namespace mpiod;
 using namespace mpiod::test;
 
-namespace {
-
-std::unique_ptr<NbdTransport> open_or_fail(TransportHarness& h, const std::string& uri,
-                                           NbdTransportOptions opts = {}) {
-    auto t = h.make(uri, opts);
-    auto out = h.open(*t);
-    REQUIRE(out);
-    REQUIRE_FALSE(out->ec);
-    return t;
-}
-
-} // namespace
-
 TEST_CASE("data written is read back identically at sizes from 512 bytes to 1 MiB", "[nbd][io]") {
     REQUIRE_NBDKIT();
     NbdkitProcess server(memory_server("64M"));

@@ -14,10 +14,7 @@ TEST_CASE("eight 1 MiB writes in flight at once all complete and read back", "[n
     REQUIRE_NBDKIT();
     NbdkitProcess server(memory_server("64M"));
     TransportHarness h;
-    auto t = h.make(server.uri());
-    auto opened = h.open(*t);
-    REQUIRE(opened);
-    REQUIRE_FALSE(opened->ec);
+    auto t = open_or_fail(h, server.uri());
 
     constexpr std::size_t n = 8;
     constexpr std::uint32_t mib = 1u << 20;
