@@ -1,7 +1,7 @@
 #!/bin/bash
 # The kernel test: mpiod inside a qemu guest (TCG) running the Debian cloud kernel attaches an
 # LU to /dev/nbdX through generic netlink. The host serves two NBD paths to one image with
-# nbdkit on 127.0.0.1 (the guest reaches them at 10.0.2.2 through slirp) and kills path a when
+# nbdkit -s behind slirp guestfwd addresses (no host port) and kills path a when
 # the guest says so; the guest (tests/vm/guest-init.sh) does the filesystem work and reports
 # on the serial console. Exits 0 on "MPIOD-VM: PASS", 1 on FAIL, timeout or a missing
 # prerequisite (no silent skip). Prints the measured times.
@@ -10,6 +10,8 @@
 # ~/.cache/mpiod-vm), MPIOD_VM_TIMEOUT (seconds for the whole run, default 600),
 # MPIOD_VM_KEEP=1 keeps the work directory, MPIOD_VM_NBDKIT_FILTERS adds nbdkit
 # options (@PATH@ stands for the path's name).
+#
+# The host opens no TCP port: slirp's guestfwd runs a serve script per guest connection.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SOURCE=${MPIOD_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
@@ -44,6 +46,7 @@ cleanup() {
     for pid in "${PIDS[@]:-}"; do
         [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
     done
+    cat "$W"/*.pids 2>/dev/null | xargs -r kill -9 2>/dev/null || true
     wait 2>/dev/null || true
     if [ "${MPIOD_VM_KEEP:-0}" = 1 ]; then
         echo "work directory kept: $W"
@@ -91,15 +94,14 @@ VMLINUZ=$KROOT/boot/vmlinuz-$KVER
 [ -f "$VMLINUZ" ] || die "no $VMLINUZ in $DEB"
 say "kernel $KVER"
 
-# ---- host paths: two nbdkit servers on one image, loopback TCP ----
+# ---- host paths: two "servers" on one image, without any host TCP port ----
+# Each path is a slirp guestfwd address (a: 10.0.2.100:10809, b: 10.0.2.101:10809). qemu runs
+# the path's serve script for every connection the guest opens, with the connection on its
+# stdin/stdout, and the script execs `nbdkit -s` on the shared image. Killing a path = marking
+# it dead (new connections are closed at once) and kill -9 of every nbdkit serving it.
 truncate -s 128M "$W/lun.img"
-read -r PORT_A PORT_B < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])')
-start_path() { # NAME PORT
+declare -A PATH_ADDR=([a]=10.0.2.100 [b]=10.0.2.101)
+make_path() { # NAME
     # MPIOD_VM_NBDKIT_FILTERS (debugging): e.g. "--filter=log logfile=/tmp/@PATH@.log";
     # options (--...) go before the plugin, key=value parameters after it.
     local opts=() params=() arg
@@ -107,19 +109,36 @@ start_path() { # NAME PORT
         arg=${arg//@PATH@/$1}
         case $arg in --*) opts+=("$arg") ;; *) params+=("$arg") ;; esac
     done
-    nbdkit -f --exit-with-parent -i 127.0.0.1 -p "$2" "${opts[@]}" file "$W/lun.img" \
-        "${params[@]}" >"$W/$1.nbdkit.log" 2>&1 &
-    PIDS+=("$!")
-    eval "PID_$1=$!"
-    local deadline=$((SECONDS + 10))
-    until nbdinfo --size "nbd://127.0.0.1:$2" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || die "nbdkit $1 did not start on port $2"
-        sleep 0.05
-    done
+    cat >"$W/serve-$1" <<SERVE
+#!/bin/sh
+# Record the pid before looking at the mark: a kill that reads the list after this line
+# finds us; one that read it before has already made the mark, so we see it and leave.
+echo \$\$ >>"$W/$1.pids"
+[ -e "$W/$1.dead" ] && exit 1
+exec nbdkit -s ${opts[*]} file "$W/lun.img" ${params[*]} 2>>"$W/$1.nbdkit.log"
+SERVE
+    chmod +x "$W/serve-$1"
+    # The probe connects the way slirp will: the script's stdin/stdout are the connection.
+    /usr/bin/python3 -c 'import nbd, sys; h = nbd.NBD(); h.connect_command(sys.argv[1:]); h.get_size()' \
+        "$W/serve-$1" 2>"$W/$1.probe.log" || {
+        cat "$W/$1.probe.log" "$W/$1.nbdkit.log" 2>/dev/null
+        die "path $1: nbdkit -s on $W/lun.img does not serve"
+    }
 }
-start_path a "$PORT_A"
-start_path b "$PORT_B"
-say "paths: a on 127.0.0.1:$PORT_A, b on 127.0.0.1:$PORT_B (guest: 10.0.2.2)"
+kill_path() { # NAME
+    : >"$W/$1.dead"
+    local pid
+    while read -r pid; do
+        kill -9 "$pid" 2>/dev/null || true
+    done <"$W/$1.pids"
+}
+make_path a
+make_path b
+GUESTFWD=""
+for p in a b; do
+    GUESTFWD+=",guestfwd=tcp:${PATH_ADDR[$p]}:10809-cmd:$W/serve-$p"
+done
+say "paths: a at ${PATH_ADDR[a]}:10809, b at ${PATH_ADDR[b]}:10809 (slirp guestfwd to nbdkit -s)"
 
 # ---- the initramfs ----
 R=$W/root
@@ -172,10 +191,10 @@ defaults:
   policy: round-robin
 paths:
   - id: a
-    uri: nbd://10.0.2.2:$PORT_A
+    uri: nbd://${PATH_ADDR[a]}:10809
     wwid: $WWID
   - id: b
-    uri: nbd://10.0.2.2:$PORT_B
+    uri: nbd://${PATH_ADDR[b]}:10809
     wwid: $WWID
 lus:
   - wwid: $WWID
@@ -198,7 +217,7 @@ BOOT_START=$SECONDS
 timeout "$(left)" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -display none -monitor none \
     -serial "file:$SERIAL" -no-reboot -kernel "$VMLINUZ" -initrd "$W/initrd.gz" \
     -append "console=ttyS0 panic=-1 quiet" \
-    -netdev user,id=n0 -device virtio-net-pci,netdev=n0 >"$W/qemu.log" 2>&1 &
+    -netdev "user,id=n0,restrict=on$GUESTFWD" -device virtio-net-pci,netdev=n0 >"$W/qemu.log" 2>&1 &
 QEMU=$!
 PIDS+=("$QEMU")
 booted="" killed="" result=""
@@ -208,9 +227,9 @@ while kill -0 "$QEMU" 2>/dev/null; do
         say "guest booted (init running) $booted s after qemu started"
     fi
     if [ -z "$killed" ] && grep -q "MPIOD-VM: KILL-PATH-A" "$SERIAL"; then
-        { kill -9 "$PID_a" && wait "$PID_a"; } 2>/dev/null || true
+        kill_path a
         killed=$SECONDS
-        say "killed path a (nbdkit on port $PORT_A) as the guest asked"
+        say "killed path a (every nbdkit serving it; new connections refused) as the guest asked"
     fi
     if grep -q -E "MPIOD-VM: (PASS|FAIL)" "$SERIAL"; then
         result=$(grep -o -E "MPIOD-VM: (PASS|FAIL).*" "$SERIAL" | head -n 1)
