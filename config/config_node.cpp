@@ -143,6 +143,17 @@ std::string ConfigNode::text() const {
     return node_->Scalar();
 }
 
+bool ConfigNode::boolean() const {
+    const std::string s = text();
+    if (s == "true" || s == "yes" || s == "on") {
+        return true;
+    }
+    if (s == "false" || s == "no" || s == "off") {
+        return false;
+    }
+    throw error(in_quotes(s) + " is not true or false");
+}
+
 std::uint64_t ConfigNode::whole_number(std::uint64_t min, std::uint64_t max) const {
     const std::string s = text();
     std::uint64_t value = 0;

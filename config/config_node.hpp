@@ -54,6 +54,8 @@ public:
     std::string text() const;
     /// A non-negative whole number within [min, max].
     std::uint64_t whole_number(std::uint64_t min, std::uint64_t max) const;
+    /// true/false (YAML 1.2 spellings only: true, false; also yes/no and on/off).
+    bool boolean() const;
     /// A duration (see config/duration.hpp) within [min, max].
     Millis duration(Millis min, Millis max) const;
 

@@ -29,7 +29,10 @@ namespace {
 constexpr std::array<std::string_view, 6> top_keys{"defaults", "log_level", "control_socket",
                                                    "export",   "paths",     "lus"};
 constexpr std::array<std::string_view, 3> path_keys{"id", "uri", "wwid"};
-constexpr std::array<std::string_view, 2> export_keys{"dir", "tcp"};
+constexpr std::array<std::string_view, 7> export_keys{
+    "dir", "tcp", "kind", "fuse_dir", "queues", "reattach_timeout", "detach_on_stop"};
+constexpr std::array<std::string_view, 5> export_kinds{"auto", "nbd", "fuse", "fuse-file",
+                                                       "socket"};
 constexpr std::array<std::string_view, 5> log_levels{"trace", "debug", "info", "warn", "error"};
 constexpr std::array<std::string_view, 6> uri_schemes{"nbd",       "nbds",      "nbd+unix",
                                                       "nbds+unix", "nbd+vsock", "nbds+vsock"};
@@ -72,6 +75,27 @@ ExportConfig export_of(const ConfigNode& node) {
     ExportConfig out;
     if (auto dir = node.find("dir")) {
         out.dir = absolute_path(*dir);
+    }
+    if (auto kind = node.find("kind")) {
+        out.kind = kind->text();
+        if (!contains(export_kinds, out.kind)) {
+            throw kind->error("unknown export kind " + in_quotes(out.kind) +
+                              " (valid: " + join(export_kinds) + ")");
+        }
+    }
+    if (auto fuse_dir = node.find("fuse_dir")) {
+        out.fuse_dir = absolute_path(*fuse_dir);
+    }
+    if (auto queues = node.find("queues")) {
+        out.queues = static_cast<unsigned>(queues->whole_number(1, 16));
+    }
+    if (auto reattach = node.find("reattach_timeout")) {
+        // The kernel takes whole seconds; at least one, at most a day.
+        auto ms = reattach->duration(Millis{1000}, Millis{86'400'000});
+        out.reattach_timeout = std::chrono::duration_cast<std::chrono::seconds>(ms);
+    }
+    if (auto detach = node.find("detach_on_stop")) {
+        out.detach_on_stop = detach->boolean();
     }
     if (auto tcp = node.find_section("tcp")) {
         for (const ConfigNode& item : tcp->items()) {

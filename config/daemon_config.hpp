@@ -2,6 +2,7 @@
 // The reference of every key is config/README.md; examples are in config/examples/.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -40,6 +41,21 @@ struct LuConfig {
 struct ExportConfig {
     std::filesystem::path dir = "/run/mpiod"; // one Unix socket per LU: <dir>/<alias>.sock
     std::vector<std::string> tcp;             // loopback "127.0.0.1:10809" / "[::1]:10809"
+    /// Kernel block device per LU: auto (nbd when the kernel has it, else fuse), nbd
+    /// (/dev/nbdX), fuse (FUSE file + /dev/loopN), fuse-file (the FUSE file only), socket
+    /// (none: the Unix sockets only).
+    std::string kind = "auto";
+    std::filesystem::path fuse_dir; // where FUSE files live; empty = <dir>/fuse
+    unsigned queues = 0;            // sockets per /dev/nbdX; 0 = min(4, CPUs)
+    /// How long the kernel holds I/O for a new mpiod to reattach after this one went away.
+    std::chrono::seconds reattach_timeout{120};
+    /// Detach kernel devices when mpiod stops (SIGTERM). Off: a restart keeps /dev/nbdX and
+    /// the filesystems on it; `mpiod-ctl shutdown --detach` detaches anyway.
+    bool detach_on_stop = false;
+
+    std::filesystem::path fuse_mount_dir() const {
+        return fuse_dir.empty() ? dir / "fuse" : fuse_dir;
+    }
 };
 
 struct DaemonConfig {

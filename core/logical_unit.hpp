@@ -61,6 +61,7 @@ public:
 
     bool has_path(std::string_view id) const;
     void add_export(std::string where) { exports_.push_back(std::move(where)); }
+    void remove_export(const std::string& where) { std::erase(exports_, where); }
     LuStatus status() const;
 
     /// Runs `cb` when nothing is in flight or queued (at once if so).

@@ -5,6 +5,22 @@
 
 namespace mpiod {
 
+std::string_view to_string(PathAccess access) noexcept {
+    switch (access) {
+    case PathAccess::optimized:
+        return "active/optimized";
+    case PathAccess::non_optimized:
+        return "active/non-optimized";
+    case PathAccess::standby:
+        return "standby";
+    case PathAccess::unavailable:
+        return "unavailable";
+    case PathAccess::transitioning:
+        return "transitioning";
+    }
+    return "unknown";
+}
+
 void Transport::async_check(std::uint32_t block_bytes, IoCompletion done) {
     IoRequest probe;
     probe.op = IoOp::read;

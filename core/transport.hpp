@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <boost/system/error_code.hpp>
 
@@ -17,6 +19,19 @@
 #include "core/io_request.hpp"
 
 namespace mpiod {
+
+/// How a path may be used, from the target's view (SCSI ALUA asymmetric access state).
+/// Transports without ALUA report `optimized`. Core sends I/O to optimized paths first,
+/// to non-optimized ones only when no optimized path is usable, and never to the others.
+enum class PathAccess : std::uint8_t {
+    optimized,
+    non_optimized,
+    standby,
+    unavailable,
+    transitioning,
+};
+
+std::string_view to_string(PathAccess access) noexcept;
 
 /// What a path says about the LU behind it, learnt at open time.
 struct TransportInfo {
@@ -31,6 +46,8 @@ struct TransportInfo {
     bool can_trim = false;
     bool can_write_zeroes = false;
     bool can_multi_conn = false; // flush on one connection covers writes made on others
+    PathAccess access = PathAccess::optimized;
+    std::string access_detail; // e.g. "tpg 1", shown to humans; empty when none
 };
 
 /// Called exactly once as std::move(done)(ec, info).
@@ -61,6 +78,22 @@ public:
     virtual void close() noexcept = 0;
 
     virtual bool is_open() const noexcept = 0;
+
+    /// Core installs this to learn access-state changes after open (an ALUA state change
+    /// sense, a re-read of REPORT TARGET PORT GROUPS). Called on the engine's executor.
+    using AccessListener = std::function<void(PathAccess)>;
+    void set_access_listener(AccessListener listener) { access_listener_ = std::move(listener); }
+
+protected:
+    /// Transports call this (never from inside submit()) when the access state changes.
+    void report_access(PathAccess access) {
+        if (access_listener_) {
+            access_listener_(access);
+        }
+    }
+
+private:
+    AccessListener access_listener_;
 };
 
 } // namespace mpiod

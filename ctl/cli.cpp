@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <functional>
 #include <string>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -18,11 +19,27 @@ namespace {
 
 using json = nlohmann::json;
 
-// What the command line asked for: one request and how to print its result.
+// What the command line asked for: one request and how to print its result. An action with
+// `settled` repeats `poll` (until the --timeout) until settled(result) holds, then renders
+// the last result.
 struct Action {
     json request;
     std::function<std::string(const json&)> render;
+    json poll = nullptr;
+    std::function<bool(const json&)> settled = nullptr;
 };
+
+bool has_nbd_device(const json& lu) {
+    if (!lu.is_object() || !lu.contains("exports") || !lu["exports"].is_array()) {
+        return false;
+    }
+    for (const auto& e : lu["exports"]) {
+        if (e.is_string() && e.get<std::string>().rfind("/dev/nbd", 0) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
 
 std::string state_suffix(const json& path) {
     if (path.is_object() && path.contains("state") && path["state"].is_string()) {
@@ -46,7 +63,8 @@ CLI::App* verb(CLI::App& app, const char* name, const char* help) {
     return sub;
 }
 
-void add_commands(CLI::App& app, Action& action, std::string& arg1, std::string& arg2) {
+void add_commands(CLI::App& app, Action& action, std::string& arg1, std::string& arg2,
+                  bool& detach_flag) {
     app.add_subcommand("status", "Show the daemon's version, uptime and path counts")
         ->callback([&] {
             action = {{{"command", "status"}}, render_status};
@@ -91,9 +109,24 @@ void add_commands(CLI::App& app, Action& action, std::string& arg1, std::string&
                   [&](const json&) { return "LU " + arg1 + ": policy is now " + arg2 + "\n"; }};
     });
 
-    app.add_subcommand("shutdown", "Ask mpiod to drain its I/O and exit")->callback([&] {
-        action = {{{"command", "shutdown"}},
-                  [](const json&) { return std::string("mpiod is shutting down\n"); }};
+    auto* detach = app.add_subcommand("detach", "Detach an LU's /dev/nbdX (unmount it first)");
+    detach->add_option("LU", arg1, "LU name or WWID")->required();
+    detach->callback([&] {
+        action = {{{"command", "detach"}, {"lu", arg1}},
+                  [&](const json&) { return "LU " + arg1 + ": kernel device detached\n"; },
+                  {{"command", "show-lu"}, {"lu", arg1}},
+                  [](const json& shown) { return !has_nbd_device(shown); }};
+    });
+
+    auto* shutdown = app.add_subcommand(
+        "shutdown", "Ask mpiod to drain its I/O and exit (kernel devices stay for a restart)");
+    shutdown->add_flag("--detach", detach_flag, "Detach the kernel devices too");
+    shutdown->callback([&] {
+        action = {{{"command", "shutdown"}, {"detach", detach_flag}}, [&](const json&) {
+                      return std::string(detach_flag
+                                             ? "mpiod is shutting down and detaching its devices\n"
+                                             : "mpiod is shutting down\n");
+                  }};
     });
 }
 
@@ -108,6 +141,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     Action action;
     std::string arg1;
     std::string arg2;
+    bool detach_flag = false;
 
     app.fallthrough(); // global options may follow the command: "list paths --json"
     app.require_subcommand(1, 1);
@@ -118,7 +152,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     app.add_option("--timeout", timeout_s, "Seconds to wait for the daemon's reply")
         ->check(CLI::Range(0.001, 3600.0))
         ->capture_default_str();
-    add_commands(app, action, arg1, arg2);
+    add_commands(app, action, arg1, arg2, detach_flag);
 
     try {
         app.parse(argc, argv);
@@ -133,6 +167,22 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         if (!reply.ok) {
             err << "mpiod-ctl: " << reply.error << "\n";
             return exit_command_failed;
+        }
+        if (action.settled) {
+            const auto deadline = std::chrono::steady_clock::now() +
+                                  std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));
+            while (!action.settled(reply.result)) {
+                if (std::chrono::steady_clock::now() >= deadline) {
+                    err << "mpiod-ctl: no result within " << timeout_s << " s\n";
+                    return exit_command_failed;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(50)); // polling interval
+                reply = client.call(action.poll);
+                if (!reply.ok) {
+                    err << "mpiod-ctl: " << reply.error << "\n";
+                    return exit_command_failed;
+                }
+            }
         }
         if (json_output) {
             out << reply.result.dump(2, ' ', false, json::error_handler_t::replace) << "\n";

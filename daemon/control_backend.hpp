@@ -35,9 +35,14 @@ public:
     virtual std::string reinstate_path(const std::string& id) = 0;
     virtual std::string set_policy(const std::string& lu, const std::string& policy) = 0;
 
-    /// Asks the daemon to drain and exit. Called after the reply to `shutdown` has been
-    /// written; it must return at once (the daemon stops the ControlServer later).
-    virtual void request_shutdown() = 0;
+    /// Starts detaching the LU's kernel block device (/dev/nbdX); "" when started, else a
+    /// message ("no such lu: x"). The device disappears from the LU's exports when done.
+    virtual std::string detach(const std::string& lu) = 0;
+
+    /// Asks the daemon to drain and exit; with `detach` its kernel devices are detached too
+    /// (otherwise they stay for a restarted daemon). Called after the reply to `shutdown` has
+    /// been written; it must return at once (the daemon stops the ControlServer later).
+    virtual void request_shutdown(bool detach) = 0;
 };
 
 } // namespace mpiod

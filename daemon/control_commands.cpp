@@ -121,8 +121,19 @@ json cmd_set_policy(ControlBackend& b, const json& req) {
     return found != nullptr ? json(*found) : json(nullptr);
 }
 
+json cmd_detach(ControlBackend& b, const json& req) {
+    auto lu = string_arg(req, "detach", "lu");
+    check(b.detach(lu));
+    auto lus = b.lus();
+    const auto* found = find_lu(lus, lu);
+    return found != nullptr ? json(*found) : json(nullptr);
+}
+
 // Acted on by the connection once the reply is written (see ControlBackend).
-json cmd_shutdown(ControlBackend&, const json&) {
+json cmd_shutdown(ControlBackend&, const json& req) {
+    if (auto it = req.find("detach"); it != req.end() && !it->is_boolean()) {
+        throw RequestError{"shutdown: argument \"detach\" must be true or false"};
+    }
     return nullptr;
 }
 
@@ -141,6 +152,7 @@ constexpr Command commands[] = {
     {"fail-path",      cmd_fail_path,      true},
     {"reinstate-path", cmd_reinstate_path, true},
     {"set-policy",     cmd_set_policy,     true},
+    {"detach",         cmd_detach,         true},
     {"shutdown",       cmd_shutdown,       true},
     // clang-format on
 };
@@ -194,6 +206,11 @@ bool is_shutdown_request(const json& request) {
     } catch (const RequestError&) {
         return false;
     }
+}
+
+bool shutdown_detaches(const json& request) {
+    auto it = request.find("detach");
+    return it != request.end() && it->is_boolean() && it->get<bool>();
 }
 
 bool is_state_changing_request(const json& request) {

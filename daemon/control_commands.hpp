@@ -18,6 +18,8 @@ nlohmann::json handle_control_request(ControlBackend& backend, const nlohmann::j
 
 /// True if `request` is a well-formed `shutdown` command.
 bool is_shutdown_request(const nlohmann::json& request);
+/// True if a `shutdown` request asks for the kernel devices to be detached ("detach": true).
+bool shutdown_detaches(const nlohmann::json& request);
 /// True if `request` names a command that changes the daemon's state (worth logging).
 bool is_state_changing_request(const nlohmann::json& request);
 

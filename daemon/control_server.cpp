@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -70,15 +71,20 @@ std::string log_excerpt(const std::string& line) {
     return line.size() <= 200 ? line : line.substr(0, 200) + "...";
 }
 
-// The reply to `line`, and whether it was an accepted `shutdown`.
-std::pair<json, bool> answer(ControlServer::State& st, const std::string& line, uid_t uid) {
+// The reply to `line`, and for an accepted `shutdown` whether it detaches.
+std::pair<json, std::optional<bool>> answer(ControlServer::State& st, const std::string& line,
+                                            uid_t uid) {
     json request;
     try {
         request = json::parse(line);
     } catch (const json::parse_error& e) {
         return {
             control_error_reply("malformed JSON request (at byte " + std::to_string(e.byte) + ")"),
-            false};
+            std::nullopt};
+    } catch (const json::exception&) {
+        // Valid syntax the parser cannot hold, e.g. 1e400 (out_of_range, not a parse_error):
+        // without this the connection would end without a reply.
+        return {control_error_reply("malformed JSON request (number out of range)"), std::nullopt};
     }
     auto reply = handle_control_request(*st.backend, request);
     bool ok = reply["ok"].get<bool>();
@@ -86,7 +92,10 @@ std::pair<json, bool> answer(ControlServer::State& st, const std::string& line, 
         spdlog::info("control: uid {}: {} -> {}", uid, log_excerpt(line),
                      ok ? std::string("ok") : reply["error"].get<std::string>());
     }
-    return {std::move(reply), ok && is_shutdown_request(request)};
+    if (ok && is_shutdown_request(request)) {
+        return {std::move(reply), shutdown_detaches(request)};
+    }
+    return {std::move(reply), std::nullopt};
 }
 
 // Returns false if the request line is whitespace only (ignored, no reply).
@@ -124,7 +133,7 @@ asio::awaitable<void> serve_requests(std::shared_ptr<ControlServer::State> st, S
         } else if (ec) {
             co_return;
         }
-        bool shutdown = false;
+        std::optional<bool> shutdown; // detach or not, for an accepted shutdown
         if (reply.is_null()) {
             if (!take_line(buf, n, line)) {
                 if (last) {
@@ -138,7 +147,7 @@ asio::awaitable<void> serve_requests(std::shared_ptr<ControlServer::State> st, S
         auto [wec, written] = co_await asio::async_write(sock, asio::buffer(text), use_tuple);
         (void)written;
         if (shutdown && !st->stopped) {
-            st->backend->request_shutdown();
+            st->backend->request_shutdown(*shutdown);
         }
         if (wec || last || st->stopped) {
             co_return;

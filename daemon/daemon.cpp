@@ -25,15 +25,6 @@ constexpr Millis drain_limit{10'000};
 // Longest start-up waits for every LU to export before telling systemd it is ready.
 constexpr Millis startup_limit{15'000};
 
-// ---- kernel block devices (KernelExports) ----
-// TODO(config): take the kind from DaemonConfig (e.g. `export: kernel: nbd|fuse|auto|socket`)
-// once the configuration has such a key. Until then it comes from MPIOD_EXPORT_KIND, which only
-// the tests (tests/integration/test-fuse-loop-e2e.sh, tests/vm/) set; unset means "socket".
-std::string export_kind() {
-    const char* kind = std::getenv("MPIOD_EXPORT_KIND");
-    return kind != nullptr && *kind != '\0' ? kind : "socket";
-}
-
 boost::asio::ip::tcp::endpoint parse_endpoint(const std::string& text) {
     auto colon = text.rfind(':');
     auto host = text.substr(0, colon);
@@ -70,7 +61,7 @@ int Daemon::run() {
         if (sig == SIGHUP) {
             spdlog::warn("SIGHUP: live reload is not implemented yet; configuration unchanged");
         } else {
-            shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT", config_.exports.detach_on_stop);
         }
         if (!shutting_down_) {
             signals_.async_wait(on_signal);
@@ -84,8 +75,7 @@ int Daemon::run() {
 
 void Daemon::build() {
     auto ex = io_.get_executor();
-    kernel_exports_ =
-        std::make_unique<KernelExports>(ex, server_, export_kind(), config_.exports.dir / "fuse");
+    kernel_exports_ = std::make_unique<KernelExports>(ex, server_, config_.exports);
     for (const auto& lc : config_.lus) {
         auto lu = std::make_shared<LogicalUnit>(ex, lc.alias, lc.wwid, lc.settings, make_policy);
         for (const auto& pc : config_.paths) {
@@ -185,19 +175,22 @@ void Daemon::notify_ready_if_done() {
     sd_notifyf(0, "READY=1\nSTATUS=%zu LUs exported", exported_);
 }
 
-void Daemon::shutdown(const char* why) {
+void Daemon::shutdown(const char* why, bool detach) {
     if (shutting_down_) {
         return;
     }
     shutting_down_ = true;
-    spdlog::info("{}: draining in-flight I/O, then flushing and exiting", why);
+    spdlog::info("{}: draining in-flight I/O, then flushing and exiting{}", why,
+                 detach ? "; kernel devices are detached" : "");
     sd_notify(0, "STOPPING=1");
     startup_timer_.cancel();
     for (const auto& lu : lus_) {
         server_.remove_target(lu->name()); // no new clients; connected ones are served on
     }
-    // ---- kernel block devices go first: once detached, the kernel sends no more I/O ----
-    kernel_exports_->async_stop([this] { drain_and_finish(); });
+    // ---- kernel block devices go first: once detached, the kernel sends no more I/O. Kept
+    // nbd devices go on sending until the sockets close in finish_shutdown(); what is sent
+    // after that the kernel holds until the next mpiod reattaches. ----
+    kernel_exports_->async_stop(detach, [this] { drain_and_finish(); });
 }
 
 void Daemon::drain_and_finish() {
@@ -304,8 +297,29 @@ std::string Daemon::set_policy(const std::string& lu_name, const std::string& po
     return "no such lu: " + lu_name;
 }
 
-void Daemon::request_shutdown() {
-    boost::asio::post(io_, [this] { shutdown("mpiod-ctl shutdown"); });
+void Daemon::request_shutdown(bool detach) {
+    boost::asio::post(io_, [this, detach] {
+        shutdown(detach ? "mpiod-ctl shutdown --detach" : "mpiod-ctl shutdown",
+                 detach || config_.exports.detach_on_stop);
+    });
+}
+
+std::string Daemon::detach(const std::string& lu_name) {
+    for (const auto& lu : lus_) {
+        if (lu->name() != lu_name && lu->wwid() != lu_name) {
+            continue;
+        }
+        auto device = kernel_exports_->device_of(lu->name());
+        kernel_exports_->async_detach(lu->name(), [lu, device](std::string error) {
+            if (!error.empty()) {
+                spdlog::error("lu {}: detach: {}", lu->name(), error);
+                return;
+            }
+            lu->remove_export(device);
+        });
+        return "";
+    }
+    return "no such lu: " + lu_name;
 }
 
 } // namespace mpiod

@@ -33,13 +33,14 @@ public:
     std::string fail_path(const std::string& id) override;
     std::string reinstate_path(const std::string& id) override;
     std::string set_policy(const std::string& lu, const std::string& policy) override;
-    void request_shutdown() override;
+    void request_shutdown(bool detach) override;
+    std::string detach(const std::string& lu) override;
 
 private:
     void build();
     void export_lu(const std::shared_ptr<LogicalUnit>& lu);
     void notify_ready_if_done();
-    void shutdown(const char* why);
+    void shutdown(const char* why, bool detach);
     void drain_and_finish();
     void finish_shutdown();
     LogicalUnit* lu_of_path(const std::string& id) const;

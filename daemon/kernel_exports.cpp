@@ -52,16 +52,18 @@ std::string_view KernelExports::to_string(Kind kind) noexcept {
 }
 
 KernelExports::KernelExports(boost::asio::any_io_executor ex, NbdServer& server,
-                             std::string_view kind, std::filesystem::path fuse_dir)
+                             const ExportConfig& config)
     : ex_(ex),
       server_(server),
       kind_(Kind::socket),
-      fuse_dir_(std::move(fuse_dir)),
+      fuse_dir_(config.fuse_mount_dir()),
+      queues_(config.queues),
+      reattach_timeout_(config.reattach_timeout),
       loop_worker_(ex) {
-    auto parsed = parse_kind(kind);
+    auto parsed = parse_kind(config.kind);
     if (!parsed) {
         throw std::invalid_argument(fmt::format(
-            "unknown export kind '{}' (valid: socket, nbd, fuse, fuse-file, auto)", kind));
+            "unknown export kind '{}' (valid: socket, nbd, fuse, fuse-file, auto)", config.kind));
     }
     kind_ = *parsed;
 }
@@ -70,10 +72,13 @@ KernelExports::~KernelExports() {
     stop_now();
 }
 
-NbdDeviceOptions KernelExports::nbd_options_for(const LuSettings& settings, std::size_t paths) {
+NbdDeviceOptions KernelExports::nbd_options_for(const LuSettings& settings, std::size_t paths,
+                                                unsigned queues, std::chrono::seconds reattach) {
     using std::chrono::ceil;
     using std::chrono::seconds;
     NbdDeviceOptions options;
+    options.sockets = queues;
+    options.dead_conn_timeout = reattach;
     if (settings.no_path_retry.mode == NoPathRetry::Mode::queue) {
         options.sockets = 1;
         options.io_timeout = seconds(0); // one socket, timeout 0: the kernel never gives up
@@ -117,11 +122,13 @@ void KernelExports::async_attach(std::shared_ptr<LogicalUnit> lu, AttachHandler 
 }
 
 void KernelExports::attach_nbd(std::shared_ptr<LogicalUnit> lu, AttachHandler done) {
-    auto options = nbd_options_for(lu->settings(), lu->status().paths.size());
+    auto options =
+        nbd_options_for(lu->settings(), lu->status().paths.size(), queues_, reattach_timeout_);
     auto wwid = lu->wwid();
+    auto name = lu->name();
     auto device =
         std::make_shared<NetlinkNbdDevice>(ex_, server_, std::move(lu), std::move(wwid), options);
-    nbd_devices_.push_back(device);
+    nbd_devices_[name] = device;
     device->async_attach([device, done = std::move(done)](std::string error) mutable {
         std::move(done)(std::move(error), error.empty() ? device->device_path() : "");
     });
@@ -169,10 +176,11 @@ void KernelExports::attach_fuse(std::shared_ptr<IoTarget> target, bool with_loop
         });
 }
 
-void KernelExports::async_stop(std::function<void()> done) {
+void KernelExports::async_stop(bool detach_nbd, std::function<void()> done) {
     stopping_ = true;
-    // One step per nbd device, one for the loops and FUSE together.
-    auto left = std::make_shared<std::size_t>(nbd_devices_.size() + 1);
+    detach_nbd_ = detach_nbd;
+    // One step per nbd device detached, one for the loops and FUSE together.
+    auto left = std::make_shared<std::size_t>((detach_nbd ? nbd_devices_.size() : 0) + 1);
     auto step_done = [left, done = std::move(done)](const std::string& what,
                                                     const std::string& error) {
         if (!error.empty()) {
@@ -182,7 +190,15 @@ void KernelExports::async_stop(std::function<void()> done) {
             done();
         }
     };
-    for (auto& device : nbd_devices_) {
+    for (auto& [name, device] : nbd_devices_) {
+        if (!detach_nbd) {
+            if (!device->device_path().empty()) {
+                spdlog::info("lu {}: {} stays attached; the kernel holds its I/O for {} s for a "
+                             "restarted mpiod to reattach",
+                             name, device->device_path(), reattach_timeout_.count());
+            }
+            continue;
+        }
         device->async_detach([device, step_done](std::string error) {
             step_done(device->device_path().empty() ? "an nbd device" : device->device_path(),
                       error);
@@ -210,9 +226,40 @@ void KernelExports::async_stop(std::function<void()> done) {
         });
 }
 
+void KernelExports::async_detach(const std::string& lu_name, Completion<std::string> done) {
+    auto it = nbd_devices_.find(lu_name);
+    if (it == nbd_devices_.end()) {
+        auto error = kind_ == Kind::nbd || kind_ == Kind::automatic
+                         ? "lu " + lu_name + " has no nbd device"
+                         : "lu " + lu_name + " has no nbd device (export kind " +
+                               std::string(to_string(kind_)) + "; FUSE files go when mpiod stops)";
+        boost::asio::post(
+            ex_, [error, done = std::move(done)]() mutable { std::move(done)(std::move(error)); });
+        return;
+    }
+    auto device = it->second;
+    nbd_devices_.erase(it);
+    auto path = device->device_path();
+    device->async_detach(
+        [device, path, lu_name, done = std::move(done)](std::string error) mutable {
+            if (error.empty()) {
+                spdlog::info("lu {}: detached {}", lu_name, path);
+            }
+            std::move(done)(std::move(error));
+        });
+}
+
+std::string KernelExports::device_of(const std::string& lu_name) const {
+    auto it = nbd_devices_.find(lu_name);
+    return it == nbd_devices_.end() ? "" : it->second->device_path();
+}
+
 void KernelExports::stop_now() {
     stopping_ = true;
-    for (auto& device : nbd_devices_) {
+    for (auto& [name, device] : nbd_devices_) {
+        if (!detach_nbd_) {
+            continue; // left for a restarted daemon to reattach (see async_stop)
+        }
         try {
             device->detach_now();
         } catch (const std::exception& e) {

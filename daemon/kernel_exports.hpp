@@ -3,6 +3,7 @@
 // ("fuse-file"), or nbd when the kernel has the nbd module and fuse otherwise ("auto").
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -14,6 +15,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "config/daemon_config.hpp"
 #include "core/completion.hpp"
 #include "core/logical_unit.hpp"
 #include "core/lu_settings.hpp"
@@ -37,11 +39,11 @@ public:
     static std::optional<Kind> parse_kind(std::string_view text) noexcept;
     static std::string_view to_string(Kind kind) noexcept;
 
-    /// `fuse_dir` is where the FUSE export mounts (created if missing). Throws
-    /// std::invalid_argument for an unknown `kind` (the message lists the valid ones).
-    KernelExports(boost::asio::any_io_executor ex, NbdServer& server, std::string_view kind,
-                  std::filesystem::path fuse_dir);
-    /// stop_now() for whatever async_stop() did not detach.
+    /// Takes the kind, FUSE directory (created if missing), queues and reattach timeout from
+    /// `config`. Throws std::invalid_argument for an unknown kind (the message lists the
+    /// valid ones).
+    KernelExports(boost::asio::any_io_executor ex, NbdServer& server, const ExportConfig& config);
+    /// stop_now() for whatever async_stop() did not take down.
     ~KernelExports();
     KernelExports(const KernelExports&) = delete;
     KernelExports& operator=(const KernelExports&) = delete;
@@ -57,15 +59,27 @@ public:
     /// an I/O can take in mpiod (io_timeout on every path, then no_path_retry), or the kernel
     /// would kill a socket and resend a request mpiod is still working on. With queueing
     /// forever, one socket and no kernel timeout at all.
-    static NbdDeviceOptions nbd_options_for(const LuSettings& settings, std::size_t paths);
+    /// `queues` sockets (0 = min(4, CPUs)); `reattach` is how long the kernel holds I/O for a
+    /// restarted daemon.
+    static NbdDeviceOptions
+    nbd_options_for(const LuSettings& settings, std::size_t paths, unsigned queues = 0,
+                    std::chrono::seconds reattach = std::chrono::seconds(120));
 
-    /// Detaches every device (nbd DISCONNECT, loop detach, FUSE unmount) after any attach in
-    /// progress, then runs `done` on `ex`. Errors are logged; the kernel then fails the I/O it
-    /// still sends.
-    void async_stop(std::function<void()> done);
+    /// Takes the kernel devices down after any attach in progress, then runs `done` on `ex`.
+    /// FUSE files and their loop devices always go (they cannot outlive the process). nbd
+    /// devices are detached (DISCONNECT: the kernel fails the I/O it still sends) only with
+    /// `detach_nbd`; otherwise they stay bound to their WWID, the kernel holds their I/O for
+    /// the reattach timeout, and the next mpiod reattaches them (restart without unmount).
+    void async_stop(bool detach_nbd, std::function<void()> done);
+    /// Detaches one LU's nbd device (`mpiod-ctl detach`); `done(error)` on `ex`. FUSE files
+    /// stay until the daemon stops.
+    void async_detach(const std::string& lu_name, Completion<std::string> done);
     /// Blocking teardown for when `ex` no longer runs: aborts the FUSE connection first, so a
-    /// loop device cannot wait on requests nobody will answer.
+    /// loop device cannot wait on requests nobody will answer. nbd devices are detached only
+    /// if async_stop() was asked to.
     void stop_now();
+    /// The device node of an LU ("" when none).
+    std::string device_of(const std::string& lu_name) const;
 
     /// The kind in effect ("auto" resolves at the first attach).
     Kind kind() const noexcept { return kind_; }
@@ -78,7 +92,10 @@ private:
     NbdServer& server_;
     Kind kind_;
     std::filesystem::path fuse_dir_;
-    std::vector<std::shared_ptr<NetlinkNbdDevice>> nbd_devices_;
+    unsigned queues_ = 0;
+    std::chrono::seconds reattach_timeout_{120};
+    bool detach_nbd_ = false;
+    std::map<std::string, std::shared_ptr<NetlinkNbdDevice>> nbd_devices_; // by LU name
     /// Filled by attach jobs on loop_worker_, emptied by its stop jobs: only that thread
     /// touches the LoopDevice inside.
     std::vector<std::shared_ptr<std::optional<LoopDevice>>> loops_;

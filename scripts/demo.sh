@@ -33,6 +33,7 @@ cat >"$T/mpiod.yaml" <<YAML
 control_socket: $T/control.sock
 export:
   dir: $T/run
+  kind: socket
 defaults:
   policy: service-time
   io_timeout: 2s

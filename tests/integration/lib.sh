@@ -77,6 +77,7 @@ write_config() {
         echo "control_socket: $T/control.sock"
         echo "export:"
         echo "  dir: $T/run"
+        echo "  kind: ${EXPORT_KIND:-socket}"
         echo "defaults:"
         echo "  io_timeout: ${IO_TIMEOUT:-3s}"
         echo "  checker_interval: ${CHECKER_INTERVAL:-500ms}"
@@ -142,7 +143,7 @@ fio_verify() {
 # even where another python3 comes first on PATH.
 export PATH="/usr/bin:$PATH"
 
-# ---- kernel block devices (KernelExports: MPIOD_EXPORT_KIND=nbd|fuse|auto) ----
+# ---- kernel block devices (write_config with EXPORT_KIND=nbd|fuse|fuse-file|auto) ----
 
 # lu_device LU PREFIX: the LU's export whose name starts with PREFIX (e.g. /dev/loop).
 lu_device() {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# End to end through mpiod's own FUSE + loop export (MPIOD_EXPORT_KIND=fuse): mpiod exposes
+# End to end through mpiod's own FUSE + loop export (export.kind: fuse): mpiod exposes
 # the LU as a FUSE file with /dev/loopN on top -> mkfs.ext4 -> mount -> write files -> kill one
 # path server -> write more -> every checksum matches, after a remount too -> unmount -> mpiod
 # detaches the loop device and unmounts its FUSE filesystem when stopped.
@@ -11,8 +11,7 @@ require nbdkit nbdinfo mkfs.ext4 fsck.ext4 losetup python3 sha256sum
 truncate -s 256M "$T/lun.img"
 start_path a "$T/lun.img"
 start_path b "$T/lun.img"
-POLICY=round-robin write_config "$T/mpiod.yaml" a b
-export MPIOD_EXPORT_KIND=fuse
+POLICY=round-robin EXPORT_KIND=fuse write_config "$T/mpiod.yaml" a b
 start_mpiod "$T/mpiod.yaml"
 CLEANUP_HOOKS+=("umount -l '$T/mnt' 2>/dev/null; umount -l '$T/run/fuse' 2>/dev/null")
 

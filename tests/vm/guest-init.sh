@@ -1,7 +1,8 @@
 #!/bin/busybox sh
 # /init of the VM test's initramfs (tests/vm/run-vm-test.sh builds it): mpiod attaches the
 # LU served by two host nbdkit paths as /dev/nbdX through netlink; ext4 on it; files written
-# while the host kills one path; checksums verified; mpiod killed -9 and restarted, reattaching
+# while the host kills one path; checksums verified; mpiod killed -9, then stopped with SIGTERM,
+# and restarted each time, reattaching
 # to the same device (RECONFIGURE); clean unmount and detach. Every result line starts with
 # "MPIOD-VM:" on the serial console; the last one is "MPIOD-VM: PASS" or "MPIOD-VM: FAIL ...".
 /bin/busybox --install -s /bin
@@ -48,7 +49,7 @@ ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
 
 start_mpiod() { # LOG
-    MPIOD_EXPORT_KIND=nbd mpiod --config /etc/mpiod.yaml >"$1" 2>&1 &
+    mpiod --config /etc/mpiod.yaml >"$1" 2>&1 &
     MPIOD_PID=$!
 }
 # wait_device SECONDS: until mpiod-ctl lists the LU with a /dev/nbd device; sets DEV
@@ -104,49 +105,61 @@ mount -t ext4 "$DEV" /mnt || fail "remount"
 (cd /mnt && sha256sum -c -s /tmp/sums) || fail "checksums differ after the path kill"
 say "50 files verified after remount"
 
-# Stretch: the daemon dies with I/O in flight; a new one reattaches to the same device.
-: >/tmp/restart-times
-(
-    i=1
-    while [ "$i" -le 12 ]; do
-        t=$(now)
-        dd if=/dev/urandom of="/mnt/restart-$i" bs=1M count=1 conv=fsync 2>/dev/null || exit 1
-        echo "$i $(elapsed "$t")" >>/tmp/restart-times
-        i=$((i + 1))
+# restart_under_writes SIGNAL PREFIX: 12 files of 1 MiB are written (fsync each) while mpiod
+# is stopped with SIGNAL and started again; the new daemon must reattach to the same device
+# and the writes must all succeed. Reports the stall.
+restart_under_writes() {
+    : >/tmp/restart-times
+    (
+        i=1
+        while [ "$i" -le 12 ]; do
+            t=$(now)
+            dd if=/dev/urandom of="/mnt/$2-$i" bs=1M count=1 conv=fsync 2>/dev/null || exit 1
+            echo "$i $(elapsed "$t")" >>/tmp/restart-times
+            i=$((i + 1))
+        done
+    ) &
+    writer=$!
+    while [ "$(wc -l </tmp/restart-times)" -lt 3 ]; do
+        kill -0 "$writer" 2>/dev/null || fail "writes failed before the daemon restart ($1)"
+        sleep 0.1
     done
-) &
-writer=$!
-while [ "$(wc -l </tmp/restart-times)" -lt 3 ]; do
-    kill -0 "$writer" 2>/dev/null || fail "writes failed before the daemon restart"
-    sleep 0.1
-done
-kill -9 "$MPIOD_PID"
-wait "$MPIOD_PID" 2>/dev/null
-killed=$(now)
-say "mpiod killed with -9 during writes"
-start_mpiod /tmp/mpiod-restarted.log
-wait_device 120 || fail "the restarted mpiod attached no nbd device"
-[ "$DEV" = "/dev/nbd$N" ] || fail "the restarted mpiod took $DEV instead of /dev/nbd$N"
-grep -q "reattached to /dev/nbd$N" /tmp/mpiod-restarted.log || fail "no reattach in the log"
-say "reattached /dev/nbd$N $(elapsed "$killed") s after the kill"
-wait "$writer" || fail "writes failed across the daemon restart"
-say "STAT restart: per-file times $(awk '{ printf "%s ", $2 }' /tmp/restart-times)"
-say "STAT I/O stall across the daemon restart: $(elapsed "$killed") s until all 12 files were written, slowest $(sort -k2 -n /tmp/restart-times | tail -n 1 | cut -d' ' -f2) s"
-(cd /mnt && sha256sum restart-* >>/tmp/sums)
+    kill "-$1" "$MPIOD_PID"
+    wait "$MPIOD_PID" 2>/dev/null
+    killed=$(now)
+    [ -e "/sys/block/nbd$N/backend" ] || fail "nbd$N was detached by mpiod's $1"
+    say "mpiod stopped with $1 during writes; nbd$N stays bound"
+    start_mpiod "/tmp/mpiod-after-$1.log"
+    wait_device 120 || fail "the restarted mpiod attached no nbd device"
+    [ "$DEV" = "/dev/nbd$N" ] || fail "the restarted mpiod took $DEV instead of /dev/nbd$N"
+    grep -q "reattached to /dev/nbd$N" "/tmp/mpiod-after-$1.log" || fail "no reattach in the log"
+    say "reattached /dev/nbd$N $(elapsed "$killed") s after the $1"
+    wait "$writer" || fail "writes failed across the daemon restart ($1)"
+    say "STAT restart ($1): per-file times $(awk '{ printf "%s ", $2 }' /tmp/restart-times)"
+    say "STAT I/O stall across the daemon restart ($1): $(elapsed "$killed") s until all 12 files were written, slowest $(sort -k2 -n /tmp/restart-times | tail -n 1 | cut -d' ' -f2) s"
+    (cd /mnt && sha256sum "$2"-* >>/tmp/sums)
+}
+
+# The daemon dies with I/O in flight, then is stopped for a restart (systemctl restart):
+# both times a new one reattaches to the same device under the mounted filesystem.
+restart_under_writes KILL crash
+restart_under_writes TERM restart
 umount /mnt
 echo 3 >/proc/sys/vm/drop_caches
-mount -t ext4 "$DEV" /mnt || fail "remount after the restart"
-(cd /mnt && sha256sum -c -s /tmp/sums) || fail "checksums differ after the daemon restart"
+mount -t ext4 "$DEV" /mnt || fail "remount after the restarts"
+(cd /mnt && sha256sum -c -s /tmp/sums) || fail "checksums differ after the daemon restarts"
 umount /mnt || fail "umount"
 e2fsck -n -f "$DEV" >/tmp/fsck.log 2>&1 || fail "fsck: $(tail -n 3 /tmp/fsck.log)"
-say "62 files verified, fsck clean"
+say "74 files verified, fsck clean"
 
-kill -TERM "$MPIOD_PID"
+$CTL detach lu0 || fail "mpiod-ctl detach lu0"
+[ -e "/sys/block/nbd$N/backend" ] && fail "nbd$N is still bound after mpiod-ctl detach"
+say "mpiod-ctl detach lu0 detached /dev/nbd$N"
+$CTL shutdown --detach || fail "mpiod-ctl shutdown --detach"
 wait "$MPIOD_PID"
 rc=$?
 [ "$rc" = 0 ] || fail "mpiod exited with $rc"
-[ -e "/sys/block/nbd$N/backend" ] && fail "nbd$N is still bound after mpiod stopped"
-say "mpiod stopped and detached /dev/nbd$N"
+say "mpiod stopped"
 # TCP retransmissions and retransmit timeouts of the guest (slirp drops show up here).
 tcp_counter() { # FILE GROUP NAME
     awk -v g="$2:" -v n="$3" '$1 == g && !h { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
@@ -154,7 +167,7 @@ tcp_counter() { # FILE GROUP NAME
 }
 say "STAT tcp: $(tcp_counter /proc/net/snmp Tcp RetransSegs) segments retransmitted," \
     "$(tcp_counter /proc/net/netstat TcpExt TCPTimeouts) retransmit timeouts"
-grep -h -E ' (warning|error) ' /tmp/mpiod.log /tmp/mpiod-restarted.log | grep -v 'open failed' |
+grep -h -E ' (warning|error) ' /tmp/mpiod*.log | grep -v 'open failed' |
     sed 's/^/MPIOD-VM: log | /' >/dev/console
 say "PASS"
 finish

@@ -184,6 +184,7 @@ log_level: info
 control_socket: /run/mpiod/control.sock
 export:
   dir: /run/mpiod
+  kind: nbd
 defaults:
   io_timeout: 10s
   checker_interval: 1s

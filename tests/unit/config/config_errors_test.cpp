@@ -103,7 +103,8 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
     weight: 3
 )", "t.yaml:5: paths[0].weight: unknown key (valid keys: id, uri, wwid)"},
     {"an unknown key in export", path_a + "export:\n  socket_dir: /run\n",
-     "t.yaml:6: export.socket_dir: unknown key (valid keys: dir, tcp)"},
+     "t.yaml:6: export.socket_dir: unknown key (valid keys: dir, tcp, kind, fuse_dir, queues, "
+     "reattach_timeout, detach_on_stop)"},
     {"an unknown key in a lus entry", path_a + "lus:\n  - wwid: w1\n    name: db\n",
      "t.yaml:7: lus[0].name: unknown key (valid keys: wwid, alias, standby, weights, throughput, "
      "policy, io_timeout, checker_interval, no_path_retry, failback)"},
@@ -280,6 +281,17 @@ lus:
      "[::1]:10809)"},
     {"a tcp export listed twice", path_a + "export:\n  tcp: [\"127.0.0.1:1\", \"127.0.0.1:1\"]\n",
      "t.yaml:6: export.tcp[1]: \"127.0.0.1:1\" is listed twice"},
+    {"an unknown export kind", path_a + "export:\n  kind: ublk\n",
+     "t.yaml:6: export.kind: unknown export kind \"ublk\" (valid: auto, nbd, fuse, fuse-file, "
+     "socket)"},
+    {"zero export queues", path_a + "export:\n  queues: 0\n",
+     "t.yaml:6: export.queues: 0 is out of range (1..16)"},
+    {"a reattach timeout under a second", path_a + "export:\n  reattach_timeout: 500ms\n",
+     "t.yaml:6: export.reattach_timeout: 500ms is out of range (1s..24h)"},
+    {"detach_on_stop that is not a boolean", path_a + "export:\n  detach_on_stop: maybe\n",
+     "t.yaml:6: export.detach_on_stop: \"maybe\" is not true or false"},
+    {"a relative fuse dir", path_a + "export:\n  fuse_dir: fuse\n",
+     "t.yaml:6: export.fuse_dir: \"fuse\" is not an absolute path"},
     {"a relative export dir", path_a + "export:\n  dir: run/mpiod\n",
      "t.yaml:6: export.dir: \"run/mpiod\" is not an absolute path"},
     {"an export socket path too long for sun_path",

@@ -32,6 +32,11 @@ TEST_CASE("a config with only paths gets built-in defaults everywhere", "[config
     CHECK(c.control_socket == "/run/mpiod/control.sock");
     CHECK(c.exports.dir == "/run/mpiod");
     CHECK(c.exports.tcp.empty());
+    CHECK(c.exports.kind == "auto");
+    CHECK(c.exports.queues == 0);
+    CHECK(c.exports.reattach_timeout == 120s);
+    CHECK_FALSE(c.exports.detach_on_stop);
+    CHECK(c.exports.fuse_mount_dir() == "/run/mpiod/fuse");
     REQUIRE(c.paths.size() == 1);
     CHECK(c.paths[0].id == "a");
     CHECK(c.paths[0].uri == "nbd+unix:///?socket=/tmp/a.sock");
@@ -222,6 +227,24 @@ paths:
     CHECK(c.exports.dir == "/tmp/mpiod-test");
     CHECK(c.exports.tcp ==
           std::vector<std::string>{"127.0.0.1:10809", "[::1]:10810", "127.0.0.2:10809"});
+}
+
+TEST_CASE("export keys choose the kernel device kind, queues and restart behaviour", "[config]") {
+    auto c = parse_config(R"(export:
+  kind: nbd
+  queues: 2
+  reattach_timeout: 5m
+  detach_on_stop: true
+  fuse_dir: /mnt/mpiod
+paths:
+  - {id: a, uri: "nbd+unix:///?socket=/tmp/a.sock", wwid: w1}
+)",
+                          "t.yaml");
+    CHECK(c.exports.kind == "nbd");
+    CHECK(c.exports.queues == 2);
+    CHECK(c.exports.reattach_timeout == 300s);
+    CHECK(c.exports.detach_on_stop);
+    CHECK(c.exports.fuse_mount_dir() == "/mnt/mpiod");
 }
 
 TEST_CASE("empty optional sections are the same as absent ones", "[config]") {

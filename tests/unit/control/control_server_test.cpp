@@ -158,6 +158,28 @@ TEST_CASE("shutdown is acknowledged first and then the backend is asked to shut 
     CHECK(unread_at_shutdown == expected.size());
     CHECK(ok_result(c.read_reply()).is_null());
     CHECK(f.backend.shutdown_requests == 1);
+    CHECK(f.backend.calls.back() == "shutdown");
+}
+
+TEST_CASE("shutdown with detach asks the backend to detach kernel devices", "[control]") {
+    ServerFixture f;
+    TestClient c(f.io, f.socket);
+    CHECK(error_of(c.request({{"command", "shutdown"}, {"detach", "yes"}})) ==
+          "shutdown: argument \"detach\" must be true or false");
+    CHECK(f.backend.shutdown_requests == 0);
+    CHECK(ok_result(c.request({{"command", "shutdown"}, {"detach", true}})).is_null());
+    REQUIRE(run_until(f.io, [&] { return f.backend.shutdown_requests == 1; }));
+    CHECK(f.backend.calls.back() == "shutdown --detach");
+}
+
+TEST_CASE("detach names an LU and returns it; an unknown LU is an error", "[control]") {
+    ServerFixture f;
+    TestClient c(f.io, f.socket);
+    auto lu = ok_result(c.request({{"command", "detach"}, {"lu", "lun0"}}));
+    CHECK(lu["name"] == "lun0");
+    CHECK(error_of(c.request({{"command", "detach"}, {"lu", "nope"}})) == "no such lu: nope");
+    CHECK(error_of(c.request({{"command", "detach"}})) == "detach: missing argument \"lu\"");
+    CHECK(f.backend.calls == std::vector<std::string>{"detach lun0", "detach nope"});
 }
 
 TEST_CASE("missing or mistyped arguments get an error naming the argument and never reach "

@@ -99,8 +99,18 @@ public:
         return "no such LU: " + lu;
     }
 
-    void request_shutdown() override {
-        calls.push_back("shutdown");
+    std::string detach(const std::string& lu) override {
+        calls.push_back("detach " + lu);
+        for (auto& l : lu_list) {
+            if (l.name == lu) {
+                return "";
+            }
+        }
+        return "no such lu: " + lu;
+    }
+
+    void request_shutdown(bool detach) override {
+        calls.push_back(detach ? "shutdown --detach" : "shutdown");
         ++shutdown_requests;
         if (on_shutdown) {
             on_shutdown();
