@@ -105,7 +105,7 @@ void LogicalUnit::dispatch(Request& r) {
         return;
     }
     PathSlot* slot = nullptr;
-    if (r.pinned != nullptr && is_usable(r.pinned->path.state())) {
+    if (r.pinned != nullptr && r.pinned->path.carries_io()) {
         slot = r.pinned;
     } else {
         slot = select_path(r.io);
@@ -119,12 +119,22 @@ void LogicalUnit::dispatch(Request& r) {
 }
 
 LogicalUnit::PathSlot* LogicalUnit::select_path(const IoRequest& io) {
-    // Tiers: active paths first; standby paths only when no active one is usable.
-    for (PathState tier : {PathState::active, PathState::standby}) {
+    // Tiers: active paths first, standby (subset or failback) paths only when no active one
+    // is usable; within each, ALUA active/optimized before active/non-optimized. Paths in
+    // an ALUA standby, unavailable or transitioning state never carry I/O.
+    struct Tier {
+        PathState state;
+        PathAccess access;
+    };
+    constexpr Tier tiers[] = {{PathState::active, PathAccess::optimized},
+                              {PathState::active, PathAccess::non_optimized},
+                              {PathState::standby, PathAccess::optimized},
+                              {PathState::standby, PathAccess::non_optimized}};
+    for (const Tier& tier : tiers) {
         candidates_.clear();
         candidate_slots_.clear();
         for (auto& slot : paths_) {
-            if (slot->path.state() == tier) {
+            if (slot->path.state() == tier.state && slot->path.access == tier.access) {
                 candidates_.push_back(slot->path.load());
                 candidate_slots_.push_back(slot.get());
             }
@@ -193,7 +203,7 @@ void LogicalUnit::dispatch_flush(Request& r) {
         if (!slot->path.dirty) {
             continue;
         }
-        if (is_usable(slot->path.state())) {
+        if (slot->path.carries_io()) {
             targets.push_back(slot.get());
         } else {
             orphaned_writes = true;
@@ -214,7 +224,7 @@ void LogicalUnit::dispatch_flush(Request& r) {
             targets.push_back(any);
         }
         for (auto& slot : paths_) {
-            if (!is_usable(slot->path.state())) {
+            if (!slot->path.carries_io()) {
                 slot->path.dirty = false;
             }
         }
@@ -310,6 +320,17 @@ void LogicalUnit::paths_changed() {
 
 // ---- paths ---------------------------------------------------------------------------
 
+void LogicalUnit::access_changed(PathSlot& slot, PathAccess access) {
+    Path& p = slot.path;
+    if (p.access == access) {
+        return;
+    }
+    spdlog::info("lu {}: path {} ({}) ALUA state {} -> {}", name_, p.id(), p.transport().describe(),
+                 to_string(p.access), to_string(access));
+    p.access = access;
+    paths_changed();
+}
+
 std::string LogicalUnit::add_path(PathSpec spec) {
     if (find(spec.id) != nullptr) {
         return "path '" + spec.id + "' already exists in lu " + name_;
@@ -319,7 +340,14 @@ std::string LogicalUnit::add_path(PathSpec spec) {
     }
     auto number = static_cast<PathId>(paths_.size());
     paths_.push_back(std::make_unique<PathSlot>(number, std::move(spec)));
-    open_path(*paths_.back());
+    PathSlot& slot = *paths_.back();
+    slot.path.transport().set_access_listener(
+        [weak = weak_from_this(), sp = &slot](PathAccess access) {
+            if (auto self = weak.lock(); self && !self->stopped_) {
+                self->access_changed(*sp, access);
+            }
+        });
+    open_path(slot);
     arm_tick();
     return {};
 }
@@ -348,6 +376,8 @@ void LogicalUnit::on_opened(PathSlot& slot, boost::system::error_code ec, const 
         return;
     }
     slot.path.reported_wwid = ti.wwid;
+    slot.path.access = ti.access;
+    slot.path.access_detail = ti.access_detail;
     if (!ready_) {
         adopt_geometry(ti);
     }
@@ -742,7 +772,7 @@ const LogicalUnit::PathSlot* LogicalUnit::find(std::string_view id) const noexce
 
 bool LogicalUnit::any_usable() const noexcept {
     return std::any_of(paths_.begin(), paths_.end(),
-                       [](const auto& slot) { return is_usable(slot->path.state()); });
+                       [](const auto& slot) { return slot->path.carries_io(); });
 }
 
 } // namespace mpiod

@@ -85,6 +85,7 @@ private:
     void enqueue_no_path(Request& r);
     void fail_queue(IoStatus why);
     void paths_changed();
+    void access_changed(PathSlot& slot, PathAccess access);
 
     void open_path(PathSlot& slot);
     void on_opened(PathSlot& slot, boost::system::error_code ec, const TransportInfo& ti);

@@ -12,11 +12,13 @@
 namespace mpiod {
 
 struct PathStatus {
-    std::string id;        // operator-visible path name, unique in the daemon
-    std::string lu;        // owning LU's name
-    std::string transport; // "nbd"
-    std::string target;    // Transport::describe()
-    std::string wwid;      // identity reported or configured
+    std::string id;                          // operator-visible path name, unique in the daemon
+    std::string lu;                          // owning LU's name
+    std::string transport;                   // "nbd"
+    std::string target;                      // Transport::describe()
+    std::string wwid;                        // identity reported or configured
+    std::string access = "active/optimized"; // ALUA access state (to_string(PathAccess))
+    std::string access_detail;               // e.g. "tpg 1"; empty when the path has none
     PathState state = PathState::failed;
     bool standby_member = false; // configured in the standby subset
     std::uint32_t weight = 1;

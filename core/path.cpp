@@ -46,6 +46,8 @@ PathStatus Path::status(const std::string& lu_name) const {
     s.transport = std::string(spec_.transport->kind());
     s.target = spec_.transport->describe();
     s.wwid = reported_wwid.empty() ? spec_.wwid : reported_wwid;
+    s.access = std::string(to_string(access));
+    s.access_detail = access_detail;
     s.state = state_;
     s.standby_member = spec_.standby;
     s.weight = spec_.weight;

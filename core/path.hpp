@@ -50,6 +50,13 @@ public:
     bool dirty = false;
     /// The identity the path reported when it was last opened.
     std::string reported_wwid;
+    PathAccess access = PathAccess::optimized; // ALUA state, from open and later reports
+    std::string access_detail;                 // e.g. "tpg 1"
+    /// Healthy and in an ALUA state that takes I/O (active/optimized or non-optimized).
+    bool carries_io() const noexcept {
+        return is_usable(state_) &&
+               (access == PathAccess::optimized || access == PathAccess::non_optimized);
+    }
     std::string last_error;
     /// When the path last completed an I/O or a check successfully; idle paths get checked.
     Clock::time_point last_good{};

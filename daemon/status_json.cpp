@@ -50,6 +50,8 @@ void to_json(nlohmann::json& j, const PathStatus& p) {
     j["transport"] = p.transport;
     j["target"] = p.target;
     j["wwid"] = p.wwid;
+    j["access"] = p.access;
+    j["access_detail"] = p.access_detail;
     j["state"] = std::string(to_string(p.state));
     j["standby_member"] = p.standby_member;
     j["weight"] = p.weight;

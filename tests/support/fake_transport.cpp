@@ -17,7 +17,13 @@ int FakePathControl::count(IoOp op) const {
 
 FakeTransport::FakeTransport(boost::asio::any_io_executor ex,
                              std::shared_ptr<FakePathControl> control, std::string name)
-    : ex_(std::move(ex)), control_(std::move(control)), name_(std::move(name)) {}
+    : ex_(std::move(ex)), control_(std::move(control)), name_(std::move(name)) {
+    control_->report_access = [this](PathAccess access) { report_access(access); };
+}
+
+FakeTransport::~FakeTransport() {
+    control_->report_access = nullptr;
+}
 
 void FakeTransport::async_open(OpenCompletion done) {
     ++control_->opens;

@@ -35,12 +35,19 @@ struct FakePathControl {
     std::deque<Pending> pending; // held I/O
 
     int count(IoOp op) const;
+
+    /// Reports an ALUA access-state change the way a SCSI transport does (set while the
+    /// transport exists).
+    std::function<void(PathAccess)> report_access;
 };
 
 class FakeTransport final : public Transport {
 public:
     FakeTransport(boost::asio::any_io_executor ex, std::shared_ptr<FakePathControl> control,
                   std::string name);
+    ~FakeTransport() override;
+    FakeTransport(const FakeTransport&) = delete;
+    FakeTransport& operator=(const FakeTransport&) = delete;
 
     std::string_view kind() const noexcept override { return "fake"; }
     std::string describe() const override { return name_; }

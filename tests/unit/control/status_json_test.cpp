@@ -25,14 +25,31 @@ std::set<std::string> keys(const json& j) {
 
 TEST_CASE("a path's JSON carries exactly the documented field names", "[status_json]") {
     json j = test::sample_lus()[0].paths[0];
-    CHECK(keys(j) == std::set<std::string>{"lu", "id", "transport", "target", "wwid", "state",
-                                           "standby_member", "weight", "in_flight",
-                                           "bytes_in_flight", "ios", "bytes_read", "bytes_written",
-                                           "errors", "timeouts", "failures", "latency_mean_us",
-                                           "latency_ewma_us", "last_error"});
+    CHECK(keys(j) == std::set<std::string>{"lu",
+                                           "id",
+                                           "transport",
+                                           "target",
+                                           "wwid",
+                                           "access",
+                                           "access_detail",
+                                           "state",
+                                           "standby_member",
+                                           "weight",
+                                           "in_flight",
+                                           "bytes_in_flight",
+                                           "ios",
+                                           "bytes_read",
+                                           "bytes_written",
+                                           "errors",
+                                           "timeouts",
+                                           "failures",
+                                           "latency_mean_us",
+                                           "latency_ewma_us",
+                                           "last_error"});
     CHECK(j["lu"] == "lun0");
     CHECK(j["id"] == "a");
     CHECK(j["state"] == "active");
+    CHECK(j["access"] == "active/optimized");
     CHECK(j["in_flight"] == 3);
     CHECK(j["ios"] == 1000);
     CHECK(j["latency_mean_us"].get<double>() == Approx(85.5));
