@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "transports/iscsi/iscsi_transport.hpp"
+#include "transports/iscsi/iscsi_uri.hpp"
 #include "transports/nbd/nbd_transport.hpp"
 
 namespace mpiod {
@@ -13,8 +15,12 @@ std::unique_ptr<Transport> make_transport(boost::asio::any_io_executor ex, const
             return std::make_unique<NbdTransport>(std::move(ex), uri);
         }
     }
-    throw std::invalid_argument("no transport for '" + uri +
-                                "' (supported: nbd://, nbds://, nbd+unix://, nbds+unix://)");
+    if (is_iscsi_uri(uri)) {
+        return std::make_unique<IscsiTransport>(std::move(ex), uri);
+    }
+    throw std::invalid_argument("no transport for '" + redact_iscsi_uri(uri) +
+                                "' (supported: nbd://, nbds://, nbd+unix://, nbds+unix://, "
+                                "iscsi://)");
 }
 
 } // namespace mpiod

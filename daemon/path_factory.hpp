@@ -11,8 +11,9 @@
 
 namespace mpiod {
 
-/// An NBD URI (nbd://, nbds://, nbd+unix://, nbds+unix://) gives an NbdTransport.
-/// Throws std::invalid_argument naming the URI for anything else.
+/// An NBD URI (nbd://, nbds://, nbd+unix://, nbds+unix://) gives an NbdTransport, an
+/// iscsi://[user[%password]@]host[:port]/target-iqn/lun URI an IscsiTransport. Throws
+/// std::invalid_argument naming the URI for anything else.
 std::unique_ptr<Transport> make_transport(boost::asio::any_io_executor ex, const std::string& uri);
 
 } // namespace mpiod
