@@ -34,8 +34,8 @@ constexpr std::array<std::string_view, 7> export_keys{
 constexpr std::array<std::string_view, 5> export_kinds{"auto", "nbd", "fuse", "fuse-file",
                                                        "socket"};
 constexpr std::array<std::string_view, 5> log_levels{"trace", "debug", "info", "warn", "error"};
-constexpr std::array<std::string_view, 6> uri_schemes{"nbd",       "nbds",      "nbd+unix",
-                                                      "nbds+unix", "nbd+vsock", "nbds+vsock"};
+constexpr std::array<std::string_view, 7> uri_schemes{
+    "nbd", "nbds", "nbd+unix", "nbds+unix", "nbd+vsock", "nbds+vsock", "iscsi"};
 // sun_path holds the path and its terminating NUL.
 constexpr std::size_t max_socket_path = sizeof(sockaddr_un{}.sun_path) - 1;
 
@@ -121,8 +121,9 @@ ExportConfig export_of(const ConfigNode& node) {
 void check_uri(const ConfigNode& node, const std::string& uri) {
     const auto sep = uri.find("://");
     if (sep == std::string::npos) {
-        throw node.error(in_quotes(uri) + " is not an NBD URI (e.g. " +
-                         "nbd+unix:///?socket=/run/disk.sock or nbd://host:10809/export)");
+        throw node.error(in_quotes(uri) + " is not a path URI (e.g. " +
+                         "nbd+unix:///?socket=/run/disk.sock, nbd://host:10809/export or " +
+                         "iscsi://host:3260/iqn.2001-04.com.example:disk/1)");
     }
     const std::string scheme = uri.substr(0, sep);
     if (!contains(uri_schemes, scheme)) {
@@ -150,10 +151,17 @@ PathConfig path_of(const ConfigNode& item, std::map<std::string, int>& id_lines)
     const ConfigNode uri = item.require("uri");
     p.uri = uri.text();
     check_uri(uri, p.uri);
-    const ConfigNode wwid = item.require("wwid");
-    p.wwid = wwid.text();
-    if (!is_wwid(p.wwid)) {
-        throw wwid.error(in_quotes(p.wwid) + " is not a valid wwid (use A-Z a-z 0-9 _ . - :)");
+    // SCSI paths report their identity (VPD 0x83); NBD has none, so config must give it.
+    const bool scsi = p.uri.rfind("iscsi://", 0) == 0;
+    auto wwid = item.find("wwid");
+    if (!wwid && !scsi) {
+        throw item.missing("wwid");
+    }
+    if (wwid) {
+        p.wwid = wwid->text();
+        if (!is_wwid(p.wwid)) {
+            throw wwid->error(in_quotes(p.wwid) + " is not a valid wwid (use A-Z a-z 0-9 _ . - :)");
+        }
     }
     return p;
 }
@@ -188,7 +196,11 @@ DaemonConfig config_of(const ConfigNode& root) {
     std::map<std::string, int> id_lines;
     for (const ConfigNode& item : items) {
         config.paths.push_back(path_of(item, id_lines));
-        lus.add_path(config.paths.back(), item.require("wwid"));
+        if (config.paths.back().wwid.empty()) {
+            lus.add_identified_later(config.paths.back().id);
+        } else {
+            lus.add_path(config.paths.back(), item.require("wwid"));
+        }
     }
     if (auto entries = root.find_section("lus")) {
         for (const ConfigNode& entry : entries->items()) {

@@ -42,8 +42,11 @@ void LuAssembly::add_path(const PathConfig& path, const ConfigNode& wwid_node) {
     drafts_[it->second].lu.path_ids.push_back(path.id);
 }
 
-std::string LuAssembly::path_of(const LuConfig& lu, const ConfigNode& where, std::string id) {
-    if (std::find(lu.path_ids.begin(), lu.path_ids.end(), id) == lu.path_ids.end()) {
+std::string LuAssembly::path_of(const LuConfig& lu, const ConfigNode& where, std::string id) const {
+    auto listed = [&id](const std::vector<std::string>& ids) {
+        return std::find(ids.begin(), ids.end(), id) != ids.end();
+    };
+    if (!listed(lu.path_ids) && !listed(unidentified_)) {
         throw where.error("path " + in_quotes(id) +
                           " is not a path of this LU (its paths: " + join(lu.path_ids) + ")");
     }
@@ -54,10 +57,18 @@ void LuAssembly::apply_entry(const ConfigNode& entry, const LuSettings& defaults
     entry.expect_map(lu_keys());
     const ConfigNode wwid = entry.require("wwid");
     const std::string w = wwid.text();
-    const auto it = index_.find(w);
+    auto it = index_.find(w);
     if (it == index_.end()) {
-        throw wwid.error("no path has wwid " + in_quotes(w) +
-                         " (add a path with this wwid, or remove this entry)");
+        if (unidentified_.empty()) {
+            throw wwid.error("no path has wwid " + in_quotes(w) +
+                             " (add a path with this wwid, or remove this entry)");
+        }
+        // Settings for an LU that SCSI paths may turn out to reach.
+        Draft d{LuConfig{}, wwid};
+        d.lu.wwid = w;
+        d.lu.line = entry.line();
+        it = index_.emplace(w, drafts_.size()).first;
+        drafts_.push_back(std::move(d));
     }
     Draft& d = drafts_[it->second];
     if (d.has_entry) {

@@ -19,6 +19,10 @@ public:
     /// where an alias derived from the wwid is blamed if it turns out unusable.
     void add_path(const PathConfig& path, const ConfigNode& wwid_node);
 
+    /// A path whose wwid is learnt at run time (SCSI VPD): `lus:` entries may then name
+    /// wwids no configured path has, and name this path in standby/weights/throughput.
+    void add_identified_later(const std::string& path_id) { unidentified_.push_back(path_id); }
+
     /// Applies one `lus:` entry; call after every add_path(). Settings start from `defaults`.
     void apply_entry(const ConfigNode& entry, const LuSettings& defaults);
 
@@ -36,10 +40,11 @@ private:
         bool alias_given = false;
     };
 
-    static std::string path_of(const LuConfig& lu, const ConfigNode& where, std::string id);
+    std::string path_of(const LuConfig& lu, const ConfigNode& where, std::string id) const;
 
     std::vector<Draft> drafts_;
     std::map<std::string, std::size_t> index_; // wwid -> position in drafts_
+    std::vector<std::string> unidentified_;    // ids of paths without a configured wwid
 };
 
 } // namespace mpiod

@@ -50,6 +50,7 @@ struct LogicalUnit::Request : boost::intrusive::list_base_hook<> {
 struct LogicalUnit::PathSlot {
     PathSlot(PathId n, PathSpec spec) : path(n, std::move(spec)) {}
     Path path;
+    std::uint64_t reported_size = 0; // capacity at the path's last open
     RequestList in_flight;
     bool ever_up = false;          // the first open is not a failback
     bool admin_reinstate = false;  // the operator asked: skip manual/deferred failback
@@ -320,6 +321,101 @@ void LogicalUnit::paths_changed() {
 
 // ---- paths ---------------------------------------------------------------------------
 
+// ---- rescan and resize -----------------------------------------------------------------
+
+struct LogicalUnit::Rescan {
+    std::vector<PathSlot*> left; // usable paths not yet reconnected, in path order
+    PathSlot* current = nullptr;
+    Completion<std::string, std::string> done;
+};
+
+void LogicalUnit::async_rescan(Completion<std::string, std::string> done) {
+    if (rescan_ || !ready_ || stopped_) {
+        std::string error = rescan_    ? "a rescan is running"
+                            : stopped_ ? "the lu is stopping"
+                                       : "the lu has no open path yet";
+        boost::asio::post(
+            ex_, [error, done = std::move(done)]() mutable { std::move(done)(error, ""); });
+        return;
+    }
+    rescan_ = std::make_unique<Rescan>();
+    rescan_->done = std::move(done);
+    for (auto& slot : paths_) {
+        if (is_usable(slot->path.state())) {
+            rescan_->left.push_back(slot.get());
+        }
+    }
+    spdlog::info("lu {}: rescanning the capacity of {} path(s), one at a time", name_,
+                 rescan_->left.size());
+    boost::asio::post(ex_, [self = shared_from_this()] { self->rescan_next(); });
+}
+
+void LogicalUnit::rescan_next() {
+    if (!rescan_) {
+        return;
+    }
+    while (!rescan_->left.empty()) {
+        PathSlot* slot = rescan_->left.front();
+        rescan_->left.erase(rescan_->left.begin());
+        if (!is_usable(slot->path.state()) || stopped_) {
+            continue; // failed meanwhile: the checker owns it now
+        }
+        // Reconnecting reads the capacity again; its I/O in flight comes back as path errors
+        // and is resubmitted on the other paths, so no client sees an error.
+        rescan_->current = slot;
+        slot->admin_reinstate = true; // back at once, whatever the failback setting
+        open_path(*slot);
+        return;
+    }
+    auto message = stopped_ ? std::string("the lu stopped") : grow_if_agreed();
+    auto rescan = std::move(rescan_);
+    std::move(rescan->done)("", message);
+}
+
+void LogicalUnit::rescan_step_done(PathSlot& slot) {
+    if (rescan_ && rescan_->current == &slot) {
+        rescan_->current = nullptr;
+        boost::asio::post(ex_, [self = shared_from_this()] { self->rescan_next(); });
+    }
+}
+
+std::string LogicalUnit::grow_if_agreed() {
+    std::uint64_t size = 0;
+    std::string sizes;
+    bool agree = true;
+    for (const auto& slot : paths_) {
+        if (!is_usable(slot->path.state())) {
+            continue;
+        }
+        sizes += (sizes.empty() ? "" : ", ") + slot->path.id() + " " +
+                 std::to_string(slot->reported_size);
+        if (size != 0 && slot->reported_size != size) {
+            agree = false;
+        }
+        size = std::max(size, slot->reported_size);
+    }
+    if (size == 0) {
+        return "no usable path; size unchanged (" + std::to_string(info_.size_bytes) + " bytes)";
+    }
+    if (!agree) {
+        spdlog::warn("lu {}: paths disagree on the capacity ({}); size stays {} bytes", name_,
+                     sizes, info_.size_bytes);
+        return "paths disagree (" + sizes + "); size unchanged (" +
+               std::to_string(info_.size_bytes) + " bytes)";
+    }
+    if (size == info_.size_bytes) {
+        return "size unchanged (" + std::to_string(size) + " bytes)";
+    }
+    const auto old = info_.size_bytes;
+    info_.size_bytes = size;
+    spdlog::info("lu {}: capacity grew from {} to {} bytes (every usable path agrees)", name_, old,
+                 size);
+    for (const auto& cb : resize_listeners_) {
+        cb(size);
+    }
+    return "grew from " + std::to_string(old) + " to " + std::to_string(size) + " bytes";
+}
+
 void LogicalUnit::access_changed(PathSlot& slot, PathAccess access) {
     Path& p = slot.path;
     if (p.access == access) {
@@ -376,12 +472,13 @@ void LogicalUnit::on_opened(PathSlot& slot, boost::system::error_code ec, const 
         return;
     }
     slot.path.reported_wwid = ti.wwid;
+    slot.reported_size = ti.size_bytes;
     slot.path.access = ti.access;
     slot.path.access_detail = ti.access_detail;
     if (!ready_) {
         adopt_geometry(ti);
     }
-    if (auto refusal = validate(ti); !refusal.empty()) {
+    if (auto refusal = validate(slot, ti); !refusal.empty()) {
         spdlog::error("lu {}: path {} ({}) refused: {}", name_, slot.path.id(),
                       slot.path.transport().describe(), refusal);
         check_failed(slot, "refused: " + refusal);
@@ -420,6 +517,7 @@ void LogicalUnit::check_failed(PathSlot& slot, const std::string& why) {
         slot.path.set_state(PathState::failed);
     }
     slot.path.transport().close();
+    rescan_step_done(slot);
 }
 
 void LogicalUnit::adopt_geometry(const TransportInfo& ti) {
@@ -440,11 +538,19 @@ void LogicalUnit::adopt_geometry(const TransportInfo& ti) {
     }
 }
 
-std::string LogicalUnit::validate(const TransportInfo& ti) const {
+std::string LogicalUnit::validate(const PathSlot& slot, const TransportInfo& ti) const {
     if (!ti.wwid.empty() && !wwid_.empty() && ti.wwid != wwid_) {
         return "it reports identity " + ti.wwid + " but the lu is " + wwid_;
     }
-    if (ti.size_bytes != info_.size_bytes) {
+    // A path that served this LU before (or is being rescanned) and now reports more is a
+    // capacity that grew on the storage: it serves the LU's range and more, and the LU grows
+    // once every path agrees (async_rescan). A new path of another size, or any smaller
+    // one, is refused.
+    if (ti.size_bytes < info_.size_bytes) {
+        return "size " + std::to_string(ti.size_bytes) + " is smaller than the lu's " +
+               std::to_string(info_.size_bytes);
+    }
+    if (ti.size_bytes > info_.size_bytes && !slot.ever_up && !rescan_) {
         return "size " + std::to_string(ti.size_bytes) + " differs from the lu's " +
                std::to_string(info_.size_bytes);
     }
@@ -494,6 +600,7 @@ void LogicalUnit::path_up(PathSlot& slot) {
         post_all(ex_, ready_waiters_);
     }
     paths_changed();
+    rescan_step_done(slot);
 }
 
 void LogicalUnit::path_failed(PathSlot& slot, const std::string& reason) {
@@ -739,6 +846,7 @@ LuStatus LogicalUnit::status() const {
     s.policy = settings_.policy;
     s.state = !ready_ ? "starting" : failing_ ? "failing" : all_down_ ? "queueing" : "ready";
     s.size_bytes = info_.size_bytes;
+    s.rescanning = rescan_ != nullptr;
     s.block_size = info_.preferred_block;
     s.in_flight = in_flight_;
     s.queued = no_path_queue_->size();

@@ -64,6 +64,18 @@ public:
     void remove_export(const std::string& where) { std::erase(exports_, where); }
     LuStatus status() const;
 
+    /// Re-reads every path's capacity by reconnecting the usable paths one at a time (I/O goes
+    /// on over the others, or queues briefly on a single-path LU). When every usable path
+    /// then reports the same larger size, the LU grows and the resize listeners run.
+    /// `done(message)` tells what happened ("grew from A to B bytes", "unchanged", "paths
+    /// disagree: ..."). A rescan already running gets the error "a rescan is running".
+    void async_rescan(Completion<std::string /*error*/, std::string /*message*/> done);
+    bool rescanning() const noexcept { return rescan_ != nullptr; }
+    /// Runs `cb(new_size_bytes)` each time the LU grows.
+    void on_resize(std::function<void(std::uint64_t)> cb) {
+        resize_listeners_.push_back(std::move(cb));
+    }
+
     /// Runs `cb` when nothing is in flight or queued (at once if so).
     void async_drain(std::function<void()> cb);
     /// Flushes every path that carried writes since the last flush; `cb` gets the result.
@@ -89,7 +101,7 @@ private:
 
     void open_path(PathSlot& slot);
     void on_opened(PathSlot& slot, boost::system::error_code ec, const TransportInfo& ti);
-    std::string validate(const TransportInfo& ti) const;
+    std::string validate(const PathSlot& slot, const TransportInfo& ti) const;
     void adopt_geometry(const TransportInfo& ti);
     void probe(PathSlot& slot);
     void check_failed(PathSlot& slot, const std::string& why);
@@ -97,6 +109,9 @@ private:
     void check_healthy(PathSlot& slot);
     void path_failed(PathSlot& slot, const std::string& reason);
     void path_up(PathSlot& slot);
+    void rescan_next();
+    void rescan_step_done(PathSlot& slot);
+    std::string grow_if_agreed();
 
     void arm_tick();
     void on_tick();
@@ -122,6 +137,9 @@ private:
     std::vector<std::function<void()>> ready_waiters_;
     std::vector<std::function<void()>> drain_waiters_;
     std::vector<std::string> exports_;
+    std::vector<std::function<void(std::uint64_t)>> resize_listeners_;
+    struct Rescan;
+    std::unique_ptr<Rescan> rescan_;
 
     std::unique_ptr<RequestList> no_path_queue_;
     bool all_down_ = false; // no usable path since all_down_since_

@@ -32,6 +32,7 @@ struct LuStatus {
     std::string policy;
     std::string state; // "ready", "queueing", "failing", "starting"
     std::uint64_t size_bytes = 0;
+    bool rescanning = false; // a capacity rescan (mpiod-ctl resize) is running
     std::uint32_t block_size = 0;
     std::uint64_t in_flight = 0;
     std::uint64_t queued = 0;

@@ -109,6 +109,20 @@ void add_commands(CLI::App& app, Action& action, std::string& arg1, std::string&
                   [&](const json&) { return "LU " + arg1 + ": policy is now " + arg2 + "\n"; }};
     });
 
+    auto* resize = app.add_subcommand(
+        "resize", "Re-read an LU's capacity from its paths and grow it (and its device)");
+    resize->add_option("LU", arg1, "LU name or WWID")->required();
+    resize->callback([&] {
+        action = {{{"command", "resize"}, {"lu", arg1}},
+                  [&](const json& shown) {
+                      return "LU " + arg1 + ": size " +
+                             std::to_string(shown.value("size_bytes", std::uint64_t{0})) +
+                             " bytes\n";
+                  },
+                  {{"command", "show-lu"}, {"lu", arg1}},
+                  [](const json& shown) { return !shown.value("rescanning", false); }};
+    });
+
     auto* detach = app.add_subcommand("detach", "Detach an LU's /dev/nbdX (unmount it first)");
     detach->add_option("LU", arg1, "LU name or WWID")->required();
     detach->callback([&] {

@@ -121,6 +121,14 @@ json cmd_set_policy(ControlBackend& b, const json& req) {
     return found != nullptr ? json(*found) : json(nullptr);
 }
 
+json cmd_resize(ControlBackend& b, const json& req) {
+    auto lu = string_arg(req, "resize", "lu");
+    check(b.resize(lu));
+    auto lus = b.lus();
+    const auto* found = find_lu(lus, lu);
+    return found != nullptr ? json(*found) : json(nullptr);
+}
+
 json cmd_detach(ControlBackend& b, const json& req) {
     auto lu = string_arg(req, "detach", "lu");
     check(b.detach(lu));
@@ -152,6 +160,7 @@ constexpr Command commands[] = {
     {"fail-path",      cmd_fail_path,      true},
     {"reinstate-path", cmd_reinstate_path, true},
     {"set-policy",     cmd_set_policy,     true},
+    {"resize",         cmd_resize,         true},
     {"detach",         cmd_detach,         true},
     {"shutdown",       cmd_shutdown,       true},
     // clang-format on

@@ -1,6 +1,8 @@
 // Wiring: config -> LUs and paths -> NBD exports, control socket, signals, shutdown.
 #include "daemon/daemon.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -25,6 +27,18 @@ constexpr Millis drain_limit{10'000};
 // Longest start-up waits for every LU to export before telling systemd it is ready.
 constexpr Millis startup_limit{15'000};
 
+// An LU found through its paths' identity, with no alias configured: the WWID with every
+// character a socket or device name should not hold replaced by '_'.
+std::string generated_alias(const std::string& wwid) {
+    std::string alias = wwid;
+    for (char& c : alias) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
+            c = '_';
+        }
+    }
+    return alias;
+}
+
 boost::asio::ip::tcp::endpoint parse_endpoint(const std::string& text) {
     auto colon = text.rfind(':');
     auto host = text.substr(0, colon);
@@ -42,6 +56,7 @@ Daemon::Daemon(DaemonConfig config)
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
       startup_timer_(io_),
       drain_timer_(io_),
+      watchdog_(io_.get_executor()),
       server_(io_.get_executor()) {}
 
 Daemon::~Daemon() = default;
@@ -68,6 +83,7 @@ int Daemon::run() {
         }
     };
     signals_.async_wait(on_signal);
+    watchdog_.start();
     io_.run();
     spdlog::info("mpiod stopped");
     return exit_code_;
@@ -77,36 +93,27 @@ void Daemon::build() {
     auto ex = io_.get_executor();
     kernel_exports_ = std::make_unique<KernelExports>(ex, server_, config_.exports);
     for (const auto& lc : config_.lus) {
-        auto lu = std::make_shared<LogicalUnit>(ex, lc.alias, lc.wwid, lc.settings, make_policy);
+        if (lc.path_ids.empty()) {
+            continue; // settings for an LU that discovered SCSI paths may reach
+        }
+        auto lu = create_lu(lc);
         for (const auto& pc : config_.paths) {
-            if (pc.wwid != lc.wwid) {
-                continue;
-            }
-            PathSpec spec;
-            spec.id = pc.id;
-            spec.wwid = pc.wwid;
-            spec.transport = make_transport(ex, pc.uri);
-            if (auto w = lc.weights.find(pc.id); w != lc.weights.end()) {
-                spec.weight = w->second;
-            }
-            if (auto t = lc.throughput.find(pc.id); t != lc.throughput.end()) {
-                spec.throughput = t->second;
-            }
-            spec.standby =
-                std::find(lc.standby.begin(), lc.standby.end(), pc.id) != lc.standby.end();
-            if (auto err = lu->add_path(std::move(spec)); !err.empty()) {
-                throw std::runtime_error(err);
+            if (pc.wwid == lc.wwid) {
+                add_path(*lu, lc, pc.id, pc.wwid, make_transport(ex, pc.uri));
             }
         }
-        spdlog::info("lu {} ({}): policy {}, io_timeout {} ms, no_path_retry {}, failback {}",
-                     lc.alias, lc.wwid, lc.settings.policy, lc.settings.io_timeout.count(),
-                     to_string(lc.settings.no_path_retry), to_string(lc.settings.failback));
-        lus_.push_back(lu);
-        lu->when_ready([this, weak = std::weak_ptr<LogicalUnit>(lu)] {
-            if (auto l = weak.lock(); l && !shutting_down_) {
-                export_lu(l);
-            }
+    }
+    // SCSI paths without a configured wwid: identified (and portals discovered) at run time.
+    discovery_ = std::make_unique<PathDiscovery>(
+        ex, make_transport, config_.defaults.checker_interval,
+        [this](const std::string& id, const std::string&, const std::string& wwid,
+               std::unique_ptr<Transport> transport) {
+            on_path_identified(id, wwid, std::move(transport));
         });
+    for (const auto& pc : config_.paths) {
+        if (pc.wwid.empty()) {
+            discovery_->add(pc.id, pc.uri);
+        }
     }
 
     std::filesystem::create_directories(config_.exports.dir);
@@ -135,6 +142,69 @@ void Daemon::build() {
         sd_notify(0, "READY=1\nSTATUS=started; some LUs wait for a path");
     });
     notify_ready_if_done();
+}
+
+std::shared_ptr<LogicalUnit> Daemon::create_lu(const LuConfig& lc) {
+    auto lu = std::make_shared<LogicalUnit>(io_.get_executor(), lc.alias, lc.wwid, lc.settings,
+                                            make_policy);
+    spdlog::info("lu {} ({}): policy {}, io_timeout {} ms, no_path_retry {}, failback {}", lc.alias,
+                 lc.wwid, lc.settings.policy, lc.settings.io_timeout.count(),
+                 to_string(lc.settings.no_path_retry), to_string(lc.settings.failback));
+    lus_.push_back(lu);
+    lu->on_resize(
+        [this, name = lc.alias](std::uint64_t size) { kernel_exports_->async_resize(name, size); });
+    lu->when_ready([this, weak = std::weak_ptr<LogicalUnit>(lu)] {
+        if (auto l = weak.lock(); l && !shutting_down_) {
+            export_lu(l);
+        }
+    });
+    return lu;
+}
+
+void Daemon::add_path(LogicalUnit& lu, const LuConfig& lc, const std::string& id,
+                      const std::string& wwid, std::unique_ptr<Transport> transport) {
+    PathSpec spec;
+    spec.id = id;
+    spec.wwid = wwid;
+    spec.transport = std::move(transport);
+    spec.weight = lc.weight_of(id);
+    spec.throughput = lc.throughput_of(id);
+    spec.standby = lc.is_standby(id);
+    if (auto err = lu.add_path(std::move(spec)); !err.empty()) {
+        throw std::runtime_error(err);
+    }
+}
+
+void Daemon::on_path_identified(const std::string& id, const std::string& wwid,
+                                std::unique_ptr<Transport> transport) {
+    if (shutting_down_) {
+        return;
+    }
+    std::shared_ptr<LogicalUnit> lu;
+    for (const auto& l : lus_) {
+        if (l->wwid() == wwid) {
+            lu = l;
+        }
+    }
+    LuConfig lc;
+    if (auto it = std::find_if(config_.lus.begin(), config_.lus.end(),
+                               [&](const LuConfig& c) { return c.wwid == wwid; });
+        it != config_.lus.end()) {
+        lc = *it;
+    } else {
+        lc.wwid = wwid;
+        lc.alias = generated_alias(wwid);
+        lc.settings = config_.defaults;
+    }
+    if (!lu) {
+        lu = create_lu(lc);
+    }
+    try {
+        add_path(*lu, lc, id, wwid, std::move(transport));
+        spdlog::info("lu {}: path {} joins by its wwid {}", lu->name(), id, wwid);
+    } catch (const std::exception& e) {
+        spdlog::error("lu {}: path {} not added: {}", lu->name(), id, e.what());
+    }
 }
 
 void Daemon::export_lu(const std::shared_ptr<LogicalUnit>& lu) {
@@ -180,6 +250,7 @@ void Daemon::shutdown(const char* why, bool detach) {
         return;
     }
     shutting_down_ = true;
+    discovery_->stop();
     spdlog::info("{}: draining in-flight I/O, then flushing and exiting{}", why,
                  detach ? "; kernel devices are detached" : "");
     sd_notify(0, "STOPPING=1");
@@ -190,7 +261,13 @@ void Daemon::shutdown(const char* why, bool detach) {
     // ---- kernel block devices go first: once detached, the kernel sends no more I/O. Kept
     // nbd devices go on sending until the sockets close in finish_shutdown(); what is sent
     // after that the kernel holds until the next mpiod reattaches. ----
-    kernel_exports_->async_stop(detach, [this] { drain_and_finish(); });
+    kernel_exports_->async_stop(detach, [this] {
+        // Each connection (a kept /dev/nbdX's sockets included) closes at its first idle
+        // moment: the kernel's next request then finds the socket shut and waits for the
+        // next mpiod instead of being read here and never answered.
+        server_.close_when_idle();
+        drain_and_finish();
+    });
 }
 
 void Daemon::drain_and_finish() {
@@ -231,6 +308,7 @@ void Daemon::drain_and_finish() {
 
 void Daemon::finish_shutdown() {
     drain_timer_.cancel();
+    watchdog_.stop();
     server_.stop();
     for (const auto& lu : lus_) {
         lu->stop();
@@ -302,6 +380,26 @@ void Daemon::request_shutdown(bool detach) {
         shutdown(detach ? "mpiod-ctl shutdown --detach" : "mpiod-ctl shutdown",
                  detach || config_.exports.detach_on_stop);
     });
+}
+
+std::string Daemon::resize(const std::string& lu_name) {
+    for (const auto& lu : lus_) {
+        if (lu->name() != lu_name && lu->wwid() != lu_name) {
+            continue;
+        }
+        if (lu->rescanning()) {
+            return "a rescan is running";
+        }
+        lu->async_rescan([lu](std::string error, std::string message) {
+            if (!error.empty()) {
+                spdlog::error("lu {}: resize: {}", lu->name(), error);
+            } else {
+                spdlog::info("lu {}: resize: {}", lu->name(), message);
+            }
+        });
+        return "";
+    }
+    return "no such lu: " + lu_name;
 }
 
 std::string Daemon::detach(const std::string& lu_name) {

@@ -15,6 +15,8 @@
 #include "daemon/control_backend.hpp"
 #include "daemon/control_server.hpp"
 #include "daemon/kernel_exports.hpp"
+#include "daemon/path_discovery.hpp"
+#include "daemon/systemd_watchdog.hpp"
 #include "exports/nbd/nbd_server.hpp"
 
 namespace mpiod {
@@ -35,9 +37,15 @@ public:
     std::string set_policy(const std::string& lu, const std::string& policy) override;
     void request_shutdown(bool detach) override;
     std::string detach(const std::string& lu) override;
+    std::string resize(const std::string& lu) override;
 
 private:
     void build();
+    std::shared_ptr<LogicalUnit> create_lu(const LuConfig& lc);
+    void add_path(LogicalUnit& lu, const LuConfig& lc, const std::string& id,
+                  const std::string& wwid, std::unique_ptr<Transport> transport);
+    void on_path_identified(const std::string& id, const std::string& wwid,
+                            std::unique_ptr<Transport> transport);
     void export_lu(const std::shared_ptr<LogicalUnit>& lu);
     void notify_ready_if_done();
     void shutdown(const char* why, bool detach);
@@ -51,10 +59,12 @@ private:
     boost::asio::signal_set signals_;
     boost::asio::steady_timer startup_timer_;
     boost::asio::steady_timer drain_timer_;
+    SystemdWatchdog watchdog_;
     NbdServer server_;
     std::unique_ptr<KernelExports> kernel_exports_; // after server_: destroyed before it
     std::unique_ptr<ControlServer> control_;
     std::vector<std::shared_ptr<LogicalUnit>> lus_;
+    std::unique_ptr<PathDiscovery> discovery_; // after lus_: destroyed first
     std::size_t exported_ = 0;
     bool notified_ready_ = false;
     bool shutting_down_ = false;

@@ -249,6 +249,25 @@ void KernelExports::async_detach(const std::string& lu_name, Completion<std::str
         });
 }
 
+void KernelExports::async_resize(const std::string& lu_name, std::uint64_t size_bytes) {
+    auto it = nbd_devices_.find(lu_name);
+    if (it == nbd_devices_.end()) {
+        if (kind_ == Kind::fuse || kind_ == Kind::fuse_file) {
+            spdlog::warn("lu {}: the FUSE export keeps its old size until mpiod restarts", lu_name);
+        }
+        return;
+    }
+    auto device = it->second;
+    device->async_resize(size_bytes, [device, lu_name, size_bytes](std::string error) {
+        if (error.empty()) {
+            spdlog::info("lu {}: {} resized to {} bytes", lu_name, device->device_path(),
+                         size_bytes);
+        } else {
+            spdlog::error("lu {}: resizing {}: {}", lu_name, device->device_path(), error);
+        }
+    });
+}
+
 std::string KernelExports::device_of(const std::string& lu_name) const {
     auto it = nbd_devices_.find(lu_name);
     return it == nbd_devices_.end() ? "" : it->second->device_path();

@@ -78,6 +78,9 @@ public:
     /// loop device cannot wait on requests nobody will answer. nbd devices are detached only
     /// if async_stop() was asked to.
     void stop_now();
+    /// Tells the LU's kernel device its new size (nbd: RECONFIGURE SIZE_BYTES). FUSE files and
+    /// loop devices keep the size they started with until mpiod restarts (logged).
+    void async_resize(const std::string& lu_name, std::uint64_t size_bytes);
     /// The device node of an LU ("" when none).
     std::string device_of(const std::string& lu_name) const;
 

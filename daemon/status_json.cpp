@@ -65,6 +65,7 @@ void to_json(nlohmann::json& j, const LuStatus& lu) {
         {"policy", lu.policy},
         {"state", lu.state},
         {"size_bytes", lu.size_bytes},
+        {"rescanning", lu.rescanning},
         {"block_size", lu.block_size},
         {"in_flight", lu.in_flight},
         {"queued", lu.queued},

@@ -116,6 +116,29 @@ void NbdConnection::close(std::string_view reason) {
     }
 }
 
+void NbdConnection::close_when_idle() {
+    close_when_idle_ = true;
+    close_if_idle();
+}
+
+void NbdConnection::close_if_idle() {
+    if (!close_when_idle_ || closed_) {
+        return;
+    }
+    if (target_ != nullptr) { // in transmission: only between requests
+        if (in_flight_ > 0 || write_active_ || !pending_.empty() || begin_ != end_ ||
+            discard_left_ > 0 || reading_payload_) {
+            return;
+        }
+        boost::system::error_code ec;
+        if (socket_.available(ec) > 0 && !ec) {
+            return; // a request is waiting: the pending read takes it and serves it
+        }
+        socket_.shutdown(asio::socket_base::shutdown_both, ec);
+    }
+    close("idle while the server stops");
+}
+
 void NbdConnection::violation(std::string_view reason) {
     spdlog::warn("nbd: connection {} from {}: {}; closing it", id_, peer_, reason);
     close(reason);
@@ -172,7 +195,13 @@ NbdConnection::Step NbdConnection::take_request() {
         paused_ = true; // on_written() resumes once replies drained
         return Step::stop;
     }
-    const std::uint32_t error = check_request(h, advertised_);
+    std::uint32_t error = check_request(h, advertised_);
+    if (error != error_none && target_->export_info().size_bytes > advertised_.info.size_bytes) {
+        // The LU grew (mpiod-ctl resize) and a kernel device was told the new size: requests
+        // past the old end are valid now. Other clients learn the size when they reconnect.
+        advertised_.info.size_bytes = target_->export_info().size_bytes;
+        error = check_request(h, advertised_);
+    }
     if (h.type == cmd_write) {
         return take_write(h, error);
     }
@@ -250,10 +279,12 @@ void NbdConnection::receive_payload(const RequestHeader& h) {
     std::memcpy(payload.get(), in_.get() + begin_ + request_header_size, have);
     begin_ = end_ = 0;
     auto* rest = payload.get() + have;
+    reading_payload_ = true;
     asio::async_read(
         socket_, asio::buffer(rest, h.length - have),
         [self = shared_from_this(), h,
          payload = std::move(payload)](const boost::system::error_code& ec, std::size_t) mutable {
+            self->reading_payload_ = false;
             if (self->closed_) {
                 return;
             }
@@ -357,6 +388,7 @@ void NbdConnection::on_written(const boost::system::error_code& ec) {
         paused_ = false;
         process_input();
     }
+    close_if_idle();
 }
 
 void NbdConnection::finish_if_drained() {

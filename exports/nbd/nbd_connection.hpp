@@ -39,6 +39,11 @@ public:
     void start_transmission(std::shared_ptr<IoTarget> target);
     /// Closes the socket at once; replies not yet written and later completions are dropped.
     void close(std::string_view reason = "closed by the server");
+    /// Serves on, and shuts the socket down at the first moment nothing is owed: no request
+    /// in flight, every reply written, nothing buffered or unread. A peer that sends later
+    /// finds the socket shut (the kernel requeues the request for the next daemon) instead of
+    /// losing a request that was read but never answered.
+    void close_when_idle();
 
     std::uint64_t id() const noexcept { return id_; }
     const std::string& peer() const noexcept { return peer_; }
@@ -105,6 +110,10 @@ private:
     bool paused_ = false;        // stopped reading until replies drain below the limits
     bool disconnecting_ = false; // NBD_CMD_DISC received: answer what is in flight, then close
     bool closed_ = false;
+    bool reading_payload_ = false; // a WRITE payload is being read straight into its buffer
+    bool close_when_idle_ = false;
+
+    void close_if_idle();
 };
 
 } // namespace mpiod::nbd

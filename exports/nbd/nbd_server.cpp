@@ -195,6 +195,15 @@ void NbdServer::serve_transmission(local_stream::socket s, std::shared_ptr<IoTar
 }
 
 void NbdServer::stop() {
+    close_listeners();
+    auto connections = std::move(connections_);
+    connections_.clear();
+    for (auto& [id, c] : connections) {
+        c->close("server stopping");
+    }
+}
+
+void NbdServer::close_listeners() {
     for (auto& l : unix_listeners_) {
         close_listener(*l);
     }
@@ -206,10 +215,17 @@ void NbdServer::stop() {
         l->retry.cancel();
     }
     tcp_listeners_.clear();
-    auto connections = std::move(connections_);
-    connections_.clear();
-    for (auto& [id, c] : connections) {
-        c->close("server stopping");
+}
+
+void NbdServer::close_when_idle() {
+    close_listeners();
+    // close_when_idle() may close at once, which erases the connection from connections_.
+    std::vector<std::shared_ptr<nbd::NbdConnection>> connections;
+    for (auto& [id, c] : connections_) {
+        connections.push_back(c);
+    }
+    for (auto& c : connections) {
+        c->close_when_idle();
     }
 }
 

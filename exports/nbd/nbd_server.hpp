@@ -60,6 +60,10 @@ public:
     /// closed connections and is dropped. The server may listen again afterwards.
     void stop();
 
+    /// Stops accepting and closes each connection at its first idle moment
+    /// (NbdConnection::close_when_idle); stop() closes whatever is left.
+    void close_when_idle();
+
     std::size_t connection_count() const noexcept { return connections_.size(); }
 
 private:
@@ -70,6 +74,7 @@ private:
     void accept_tcp(const std::shared_ptr<TcpListener>& l);
     std::shared_ptr<nbd::NbdConnection> adopt(NbdSocket s, std::string peer);
     void close_listener(UnixListener& l);
+    void close_listeners();
 
     boost::asio::any_io_executor ex_;
     NbdLimits limits_;

@@ -152,6 +152,28 @@ umount /mnt || fail "umount"
 e2fsck -n -f "$DEV" >/tmp/fsck.log 2>&1 || fail "fsck: $(tail -n 3 /tmp/fsck.log)"
 say "74 files verified, fsck clean"
 
+# Resize: the host grows the image behind the paths; mpiod-ctl resize re-reads the capacity
+# (retried until the host has grown it) and the kernel device follows; ext4 grows offline.
+say "GROW-LUN"
+grown=""
+for _ in $(seq 1 30); do
+    out=$($CTL resize lu0 2>&1) || fail "mpiod-ctl resize: $out"
+    case $out in *"size 167772160 bytes"*) grown=1; break ;; esac
+    sleep 1
+done
+[ -n "$grown" ] || fail "the LU did not grow to 160 MiB: $out"
+sectors=$(cat "/sys/block/nbd$N/size")
+[ "$sectors" = 327680 ] || fail "nbd$N has $sectors sectors after the resize, not 327680"
+say "resized: $out; nbd$N has $sectors sectors"
+mount -t ext4 "$DEV" /mnt || fail "mount after the resize"
+resize2fs "$DEV" >/tmp/resize2fs.log 2>&1 || fail "online resize2fs: $(tr '\n' ' ' </tmp/resize2fs.log)"
+(cd /mnt && sha256sum -c -s /tmp/sums) || fail "checksums differ after the resize"
+dd if=/dev/urandom of=/mnt/grown bs=1M count=40 conv=fsync 2>/dev/null ||
+    fail "writing 40 MiB after the resize"
+umount /mnt || fail "umount after the resize"
+e2fsck -n -f "$DEV" >/tmp/fsck.log 2>&1 || fail "fsck after resize2fs: $(tail -n 3 /tmp/fsck.log)"
+say "ext4 grown online to 160 MiB, files verified, 40 MiB more written, fsck clean"
+
 $CTL detach lu0 || fail "mpiod-ctl detach lu0"
 [ -e "/sys/block/nbd$N/backend" ] && fail "nbd$N is still bound after mpiod-ctl detach"
 say "mpiod-ctl detach lu0 detached /dev/nbd$N"

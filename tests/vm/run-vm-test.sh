@@ -155,6 +155,7 @@ install_binary "$BUILD/daemon/mpiod"
 install_binary "$BUILD/ctl/mpiod-ctl"
 install_binary "$(command -v mke2fs)" mkfs.ext4
 install_binary "$(command -v e2fsck)"
+install_binary "$(command -v resize2fs)"
 # Modules in load order: every dependency (modules.dep, from depmod) before its user.
 python3 - "$KROOT/lib/modules/$KVER" "$R" nbd virtio_pci virtio_net <<'PY' >"$R/etc/modules.order"
 import os, shutil, sys
@@ -221,7 +222,7 @@ timeout "$(left)" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -display none -mo
     -netdev "user,id=n0,restrict=on$GUESTFWD" -device virtio-net-pci,netdev=n0 >"$W/qemu.log" 2>&1 &
 QEMU=$!
 PIDS+=("$QEMU")
-booted="" killed="" result=""
+booted="" killed="" grown="" result=""
 while kill -0 "$QEMU" 2>/dev/null; do
     if [ -z "$booted" ] && grep -q "MPIOD-VM: BOOTED" "$SERIAL"; then
         booted=$((SECONDS - BOOT_START))
@@ -231,6 +232,11 @@ while kill -0 "$QEMU" 2>/dev/null; do
         kill_path a
         killed=$SECONDS
         say "killed path a (every nbdkit serving it; new connections refused) as the guest asked"
+    fi
+    if [ -z "$grown" ] && grep -q "MPIOD-VM: GROW-LUN" "$SERIAL"; then
+        truncate -s 160M "$W/lun.img"
+        grown=$SECONDS
+        say "grew the image behind the paths to 160 MiB as the guest asked"
     fi
     if grep -q -E "MPIOD-VM: (PASS|FAIL)" "$SERIAL"; then
         result=$(grep -o -E "MPIOD-VM: (PASS|FAIL).*" "$SERIAL" | head -n 1)
@@ -242,7 +248,7 @@ wait "$QEMU" 2>/dev/null || true
 if [ -z "$result" ]; then # the guest may power off right after its last line
     result=$(grep -o -E "MPIOD-VM: (PASS|FAIL).*" "$SERIAL" | head -n 1 || true)
 fi
-grep "MPIOD-VM:" "$SERIAL" | sed 's/\r$//' | grep -v -E "BOOTED|KILL-PATH-A" || true
+grep "MPIOD-VM:" "$SERIAL" | sed 's/\r$//' | grep -v -E "BOOTED|KILL-PATH-A|GROW-LUN" || true
 say "whole run $((SECONDS - T0)) s (limit $LIMIT s)"
 case $result in
 "MPIOD-VM: PASS"*) echo PASS ;;

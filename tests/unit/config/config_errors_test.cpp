@@ -151,16 +151,20 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
 )", "t.yaml:2: paths[0].id: \"a b\" is not a valid path id (use A-Z a-z 0-9 _ . -)"},
     {"a uri with another scheme", R"(paths:
   - id: a
-    uri: iscsi://10.0.0.1/iqn.x/0
+    uri: fcp://0x5000/1
     wwid: w1
-)", "t.yaml:3: paths[0].uri: unsupported URI scheme \"iscsi\" (valid: nbd, nbds, nbd+unix, "
-    "nbds+unix, nbd+vsock, nbds+vsock)"},
+)", "t.yaml:3: paths[0].uri: unsupported URI scheme \"fcp\" (valid: nbd, nbds, nbd+unix, "
+    "nbds+unix, nbd+vsock, nbds+vsock, iscsi)"},
     {"a uri that is a file name", R"(paths:
   - id: a
     uri: /tmp/a.sock
     wwid: w1
-)", "t.yaml:3: paths[0].uri: \"/tmp/a.sock\" is not an NBD URI (e.g. "
-    "nbd+unix:///?socket=/run/disk.sock or nbd://host:10809/export)"},
+)", "t.yaml:3: paths[0].uri: \"/tmp/a.sock\" is not a path URI (e.g. "
+    "nbd+unix:///?socket=/run/disk.sock, nbd://host:10809/export or "
+    "iscsi://host:3260/iqn.2001-04.com.example:disk/1)"},
+    {"a lus entry for an unknown wwid when every path has one", path_a + "lus:\n  - wwid: w9\n",
+     "t.yaml:6: lus[0].wwid: no path has wwid \"w9\" (add a path with this wwid, or remove this "
+     "entry)"},
     {"a unix uri without a socket", R"(paths:
   - id: a
     uri: nbd+unix:///export

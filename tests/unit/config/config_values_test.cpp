@@ -273,3 +273,30 @@ lus:
     CHECK(c.defaults.io_timeout == 7s);
     CHECK(c.lus.at(0).settings.checker_interval == 7s);
 }
+
+TEST_CASE("iSCSI paths may leave the wwid to the storage; lus entries then set its LU apart",
+          "[config]") {
+    auto c = parse_config(R"(paths:
+  - id: p1
+    uri: iscsi://127.0.0.1:3260/iqn.2001-04.com.example:disk/1
+  - id: portal
+    uri: iscsi://127.0.0.1:3261
+  - {id: n, uri: "nbd+unix:///?socket=/tmp/n.sock", wwid: 36001405aa}
+lus:
+  - wwid: 36001405aa
+    alias: db0
+    weights: {p1: 3}
+  - wwid: 36001405bb
+    alias: logs
+    policy: round-robin
+)",
+                          "t.yaml");
+    REQUIRE(c.paths.size() == 3);
+    CHECK(c.paths[0].wwid.empty());
+    CHECK(c.paths[1].wwid.empty());
+    REQUIRE(c.lus.size() == 2);
+    CHECK(lu_named(c, "db0").path_ids == std::vector<std::string>{"n"});
+    CHECK(lu_named(c, "db0").weight_of("p1") == 3); // p1 may turn out to reach db0
+    CHECK(lu_named(c, "logs").path_ids.empty());
+    CHECK(lu_named(c, "logs").settings.policy == "round-robin");
+}

@@ -172,6 +172,15 @@ TEST_CASE("shutdown with detach asks the backend to detach kernel devices", "[co
     CHECK(f.backend.calls.back() == "shutdown --detach");
 }
 
+TEST_CASE("resize starts a rescan and returns the LU with rescanning set", "[control]") {
+    ServerFixture f;
+    TestClient c(f.io, f.socket);
+    auto lu = ok_result(c.request({{"command", "resize"}, {"lu", "lun1"}}));
+    CHECK(lu["name"] == "lun1");
+    CHECK(lu["rescanning"] == true);
+    CHECK(error_of(c.request({{"command", "resize"}, {"lu", "x"}})) == "no such lu: x");
+}
+
 TEST_CASE("detach names an LU and returns it; an unknown LU is an error", "[control]") {
     ServerFixture f;
     TestClient c(f.io, f.socket);

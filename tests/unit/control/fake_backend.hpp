@@ -99,6 +99,17 @@ public:
         return "no such LU: " + lu;
     }
 
+    std::string resize(const std::string& lu) override {
+        calls.push_back("resize " + lu);
+        for (auto& l : lu_list) {
+            if (l.name == lu) {
+                l.rescanning = true;
+                return "";
+            }
+        }
+        return "no such lu: " + lu;
+    }
+
     std::string detach(const std::string& lu) override {
         calls.push_back("detach " + lu);
         for (auto& l : lu_list) {

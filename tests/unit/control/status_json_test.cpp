@@ -59,8 +59,8 @@ TEST_CASE("an LU's JSON carries exactly the documented field names and nests its
           "[status_json]") {
     json j = test::sample_lus()[1];
     CHECK(keys(j) == std::set<std::string>{"name", "wwid", "policy", "state", "size_bytes",
-                                           "block_size", "in_flight", "queued", "failovers",
-                                           "io_errors", "ios", "exports", "paths"});
+                                           "rescanning", "block_size", "in_flight", "queued",
+                                           "failovers", "io_errors", "ios", "exports", "paths"});
     CHECK(j["block_size"] == 4096);
     REQUIRE(j["paths"].is_array());
     CHECK(j["paths"][0]["last_error"] == "connection refused");

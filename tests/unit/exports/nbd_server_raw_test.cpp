@@ -290,3 +290,31 @@ TEST_CASE("serve_transmission serves a socketpair without a handshake") {
     CHECK(c.read_reply().error == 0);
     CHECK(c.recv(4096) == data);
 }
+
+TEST_CASE("close_when_idle answers the requests in flight first, then shuts the socket") {
+    UnixServer s;
+    auto c = transmitting(s);
+    s.st.on_io([&] { s.target->set_hold(true); });
+    c->send_request(0, cmd_read, 20, 0, 4096);
+    REQUIRE(s.st.wait_until([&] { return s.target->held_count() == 1; }));
+    s.st.on_io([&] { s.st.server().close_when_idle(); });
+    // Busy: the connection stays while its request is unanswered.
+    REQUIRE(s.st.wait_until([&] { return s.st.server().connection_count() == 1; }));
+    s.st.on_io([&] { s.target->release_held(); });
+    const auto r = c->read_reply();
+    CHECK(r.cookie == 20);
+    CHECK(r.error == 0);
+    c->recv(4096);
+    CHECK(c->closed_by_peer());
+    REQUIRE(s.st.wait_until([&] { return s.st.server().connection_count() == 0; }));
+}
+
+TEST_CASE("close_when_idle closes an idle connection at once, and new clients are refused") {
+    UnixServer s;
+    auto c = transmitting(s);
+    expect_read_works(*c, 30);
+    s.st.on_io([&] { s.st.server().close_when_idle(); });
+    CHECK(c->closed_by_peer());
+    REQUIRE(s.st.wait_until([&] { return s.st.server().connection_count() == 0; }));
+    CHECK_THROWS(RawClient(s.path));
+}
