@@ -26,8 +26,8 @@ namespace mpiod {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> top_keys{"defaults", "log_level", "control_socket",
-                                                   "export",   "paths",     "lus"};
+constexpr std::array<std::string_view, 7> top_keys{
+    "defaults", "log_level", "control_socket", "bindings_file", "export", "paths", "lus"};
 constexpr std::array<std::string_view, 3> path_keys{"id", "uri", "wwid"};
 constexpr std::array<std::string_view, 7> export_keys{
     "dir", "tcp", "kind", "fuse_dir", "queues", "reattach_timeout", "detach_on_stop"};
@@ -185,6 +185,9 @@ DaemonConfig config_of(const ConfigNode& root) {
     }
     if (auto exports = root.find_section("export")) {
         config.exports = export_of(*exports);
+    }
+    if (auto bindings = root.find("bindings_file")) {
+        config.bindings_file = absolute_path(*bindings);
     }
 
     LuAssembly lus;

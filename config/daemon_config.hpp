@@ -25,8 +25,9 @@ struct PathConfig {
 /// One logical unit: every path with the same wwid, plus its settings.
 struct LuConfig {
     std::string wwid;
-    std::string alias;   // export name and socket name; defaults to the wwid
-    LuSettings settings; // built-in defaults <- `defaults:` <- this LU's `lus:` entry
+    std::string alias;        // export name and socket name; defaults to the wwid
+    bool alias_given = false; // configured (else the wwid, or a bindings name for SCSI LUs)
+    LuSettings settings;      // built-in defaults <- `defaults:` <- this LU's `lus:` entry
     std::map<std::string, std::uint32_t> weights;    // path id -> weight (unset paths: 1)
     std::map<std::string, std::uint32_t> throughput; // path id -> throughput (unset paths: 1)
     std::vector<std::string> standby;                // path ids in the standby subset
@@ -66,6 +67,8 @@ struct DaemonConfig {
     ExportConfig exports;
     std::filesystem::path control_socket = "/run/mpiod/control.sock";
     std::string log_level = "info"; // trace|debug|info|warn|error
+    /// NAME WWID lines naming the LUs found by SCSI identity that have no alias (mpatha...).
+    std::filesystem::path bindings_file = "/var/lib/mpiod/bindings";
 };
 
 /// Reads and validates a configuration file. Throws ConfigError (also for an unreadable

@@ -120,6 +120,7 @@ std::vector<LuConfig> LuAssembly::finish(const LuSettings& defaults,
         if (!d.has_entry) {
             lu.settings = defaults;
         }
+        lu.alias_given = d.alias_given;
         if (!d.alias_given) {
             lu.alias = lu.wwid;
             if (!is_name(lu.alias)) {

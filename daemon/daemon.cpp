@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <system_error>
 
 #include <unistd.h>
@@ -26,18 +27,6 @@ namespace {
 constexpr Millis drain_limit{10'000};
 // Longest start-up waits for every LU to export before telling systemd it is ready.
 constexpr Millis startup_limit{15'000};
-
-// An LU found through its paths' identity, with no alias configured: the WWID with every
-// character a socket or device name should not hold replaced by '_'.
-std::string generated_alias(const std::string& wwid) {
-    std::string alias = wwid;
-    for (char& c : alias) {
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
-            c = '_';
-        }
-    }
-    return alias;
-}
 
 boost::asio::ip::tcp::endpoint parse_endpoint(const std::string& text) {
     auto colon = text.rfind(':');
@@ -117,6 +106,7 @@ void Daemon::build() {
     }
 
     std::filesystem::create_directories(config_.exports.dir);
+    links_ = std::make_unique<LuLinks>(config_.exports.dir);
     for (const auto& ep : config_.exports.tcp) {
         auto bound = server_.listen_tcp(parse_endpoint(ep));
         spdlog::info("NBD export on tcp {}:{}", bound.address().to_string(), bound.port());
@@ -193,10 +183,12 @@ void Daemon::on_path_identified(const std::string& id, const std::string& wwid,
         lc = *it;
     } else {
         lc.wwid = wwid;
-        lc.alias = generated_alias(wwid);
         lc.settings = config_.defaults;
     }
     if (!lu) {
+        if (!lc.alias_given) {
+            lc.alias = bound_name(wwid); // mpatha, mpathb, ... kept in the bindings file
+        }
         lu = create_lu(lc);
     }
     try {
@@ -207,8 +199,26 @@ void Daemon::on_path_identified(const std::string& id, const std::string& wwid,
     }
 }
 
+std::string Daemon::bound_name(const std::string& wwid) {
+    if (!bindings_) {
+        bindings_ = std::make_unique<LuBindings>(config_.bindings_file);
+    }
+    std::set<std::string> taken;
+    for (const auto& lc : config_.lus) {
+        taken.insert(lc.alias);
+    }
+    for (const auto& lu : lus_) {
+        taken.insert(lu->name());
+    }
+    return bindings_->name_for(wwid, taken);
+}
+
+std::filesystem::path Daemon::socket_of(const LogicalUnit& lu) const {
+    return config_.exports.dir / (lu.name() + ".sock");
+}
+
 void Daemon::export_lu(const std::shared_ptr<LogicalUnit>& lu) {
-    auto socket = config_.exports.dir / (lu->name() + ".sock");
+    auto socket = socket_of(*lu);
     try {
         server_.listen_unix(socket, lu);
         server_.add_target(lu);
@@ -218,6 +228,7 @@ void Daemon::export_lu(const std::shared_ptr<LogicalUnit>& lu) {
         return;
     }
     lu->add_export("nbd+unix:///?socket=" + socket.string());
+    links_->update(lu->name(), lu->wwid(), socket.string());
     auto info = lu->export_info();
     spdlog::info("lu {} exported on {} ({} bytes, block {})", lu->name(), socket.string(),
                  info.size_bytes, info.preferred_block);
@@ -229,6 +240,7 @@ void Daemon::export_lu(const std::shared_ptr<LogicalUnit>& lu) {
             exit_code_ = 1;
         } else if (!dev.empty()) {
             lu->add_export(dev);
+            links_->update(lu->name(), lu->wwid(), dev);
             spdlog::info("lu {} exported as {}", lu->name(), dev);
         }
         ++exported_;
@@ -242,6 +254,15 @@ void Daemon::notify_ready_if_done() {
     }
     notified_ready_ = true;
     startup_timer_.cancel();
+    // Links a previous run left for LUs that are gone; not earlier, so that the links of
+    // devices kept across a restart stay while they reattach.
+    std::set<std::string> names;
+    std::set<std::string> wwids;
+    for (const auto& lu : lus_) {
+        names.insert(lu->name());
+        wwids.insert(lu->wwid());
+    }
+    links_->keep_only(names, wwids);
     sd_notifyf(0, "READY=1\nSTATUS=%zu LUs exported", exported_);
 }
 
@@ -257,6 +278,11 @@ void Daemon::shutdown(const char* why, bool detach) {
     startup_timer_.cancel();
     for (const auto& lu : lus_) {
         server_.remove_target(lu->name()); // no new clients; connected ones are served on
+        // Links go with the socket and FUSE file; a kept /dev/nbdX keeps its links for the
+        // next mpiod.
+        if (detach || kernel_exports_->device_of(lu->name()).empty()) {
+            links_->remove(lu->name(), lu->wwid());
+        }
     }
     // ---- kernel block devices go first: once detached, the kernel sends no more I/O. Kept
     // nbd devices go on sending until the sockets close in finish_shutdown(); what is sent
@@ -408,12 +434,13 @@ std::string Daemon::detach(const std::string& lu_name) {
             continue;
         }
         auto device = kernel_exports_->device_of(lu->name());
-        kernel_exports_->async_detach(lu->name(), [lu, device](std::string error) {
+        kernel_exports_->async_detach(lu->name(), [this, lu, device](std::string error) {
             if (!error.empty()) {
                 spdlog::error("lu {}: detach: {}", lu->name(), error);
                 return;
             }
             lu->remove_export(device);
+            links_->update(lu->name(), lu->wwid(), socket_of(*lu).string());
         });
         return "";
     }

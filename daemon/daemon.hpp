@@ -15,6 +15,8 @@
 #include "daemon/control_backend.hpp"
 #include "daemon/control_server.hpp"
 #include "daemon/kernel_exports.hpp"
+#include "daemon/lu_bindings.hpp"
+#include "daemon/lu_links.hpp"
 #include "daemon/path_discovery.hpp"
 #include "daemon/systemd_watchdog.hpp"
 #include "exports/nbd/nbd_server.hpp"
@@ -46,6 +48,8 @@ private:
                   const std::string& wwid, std::unique_ptr<Transport> transport);
     void on_path_identified(const std::string& id, const std::string& wwid,
                             std::unique_ptr<Transport> transport);
+    std::string bound_name(const std::string& wwid);
+    std::filesystem::path socket_of(const LogicalUnit& lu) const;
     void export_lu(const std::shared_ptr<LogicalUnit>& lu);
     void notify_ready_if_done();
     void shutdown(const char* why, bool detach);
@@ -65,6 +69,8 @@ private:
     std::unique_ptr<ControlServer> control_;
     std::vector<std::shared_ptr<LogicalUnit>> lus_;
     std::unique_ptr<PathDiscovery> discovery_; // after lus_: destroyed first
+    std::unique_ptr<LuBindings> bindings_;     // read on first use (SCSI LUs without alias)
+    std::unique_ptr<LuLinks> links_;           // <export.dir>/by-alias, by-wwid
     std::size_t exported_ = 0;
     bool notified_ready_ = false;
     bool shutting_down_ = false;

@@ -22,6 +22,8 @@ log "lu0 is $LOOP: $(grep -o "$LOOP on .*" "$T/mpiod.log" | head -1)"
 [ "$(stat -c %s "$T/run/fuse/lu0")" = $((256 << 20)) ] || fail "the FUSE file has the wrong size"
 [ "$(blockdev --getsize64 "$LOOP")" = $((256 << 20)) ] || fail "$LOOP has the wrong size"
 losetup -l -n -O BACK-FILE "$LOOP" | grep -q "$T/run/fuse/lu0" || fail "$LOOP is not backed by the FUSE file"
+[ "$(readlink "$T/run/by-alias/lu0")" = "$LOOP" ] || fail "by-alias/lu0 does not point at $LOOP"
+[ "$(readlink "$T/run/by-wwid/$WWID")" = "$LOOP" ] || fail "by-wwid/$WWID does not point at $LOOP"
 
 ext4_survives_path_kill "$LOOP" a
 log "fstrim reaches the LU as zeroing (punch-hole) requests"
@@ -34,4 +36,5 @@ wait_for 30 process_gone "$MPIOD_PID" || fail "mpiod did not stop"
 wait "$MPIOD_PID" || fail "mpiod exited with an error"
 losetup -l -n -O BACK-FILE "$LOOP" 2>/dev/null | grep -q "$T/run/fuse/lu0" && fail "$LOOP still attached"
 grep -q " $T/run/fuse " /proc/mounts && fail "the FUSE export is still mounted"
+[ -L "$T/run/by-alias/lu0" ] && fail "by-alias/lu0 outlived the FUSE export"
 echo PASS

@@ -299,4 +299,6 @@ lus:
     CHECK(lu_named(c, "db0").weight_of("p1") == 3); // p1 may turn out to reach db0
     CHECK(lu_named(c, "logs").path_ids.empty());
     CHECK(lu_named(c, "logs").settings.policy == "round-robin");
+    CHECK(lu_named(c, "logs").alias_given);
+    CHECK(c.bindings_file == "/var/lib/mpiod/bindings");
 }
