@@ -9,6 +9,8 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/log_context.hpp"
+
 namespace mpiod {
 
 namespace {
@@ -187,6 +189,7 @@ void LogicalUnit::on_attempt_done(Request& r, PathSlot& slot, IoResult result) {
     }
     if (!stopped_) {
         ++failovers_;
+        const LogScope log_scope({name_, wwid_, slot.path.id(), "failover"});
         spdlog::debug("lu {}: resubmitting {} at {} (+{}) after {} on path {}", name_,
                       to_string(r.io.op), r.io.offset, r.io.length, to_string(result.status),
                       slot.path.id());
@@ -257,6 +260,7 @@ void LogicalUnit::finish(Request& r, IoResult result) {
     ++ios_;
     if (!result.ok()) {
         ++io_errors_;
+        const LogScope log_scope({name_, wwid_, {}, "lu_io_error"});
         spdlog::warn("lu {}: {} at {} (+{}) failed: {} (errno {})", name_, to_string(r.io.op),
                      r.io.offset, r.io.length, to_string(result.status), to_errno(result));
     }
@@ -281,6 +285,7 @@ void LogicalUnit::enqueue_no_path(Request& r) {
         return;
     }
     if (no_path_queue_->empty()) {
+        const LogScope log_scope({name_, wwid_, {}, "lu_queueing"});
         spdlog::warn("lu {}: no usable path, queueing I/O ({})", name_,
                      to_string(settings_.no_path_retry));
     }
@@ -300,6 +305,7 @@ void LogicalUnit::fail_queue(IoStatus why) {
 void LogicalUnit::paths_changed() {
     if (any_usable()) {
         if (all_down_) {
+            const LogScope log_scope({name_, wwid_, {}, "lu_resumed"});
             spdlog::info("lu {}: a path is usable again after {:.0f} ms without one", name_,
                          millis(Clock::now() - all_down_since_));
         }
@@ -314,6 +320,7 @@ void LogicalUnit::paths_changed() {
     } else if (!all_down_ && ready_) {
         all_down_ = true;
         all_down_since_ = Clock::now();
+        const LogScope log_scope({name_, wwid_, {}, "lu_all_paths_down"});
         spdlog::error("lu {}: all paths are down; I/O queues per no_path_retry={}", name_,
                       to_string(settings_.no_path_retry));
     }
@@ -345,6 +352,7 @@ void LogicalUnit::async_rescan(Completion<std::string, std::string> done) {
             rescan_->left.push_back(slot.get());
         }
     }
+    const LogScope log_scope({name_, wwid_, {}, "lu_rescan"});
     spdlog::info("lu {}: rescanning the capacity of {} path(s), one at a time", name_,
                  rescan_->left.size());
     boost::asio::post(ex_, [self = shared_from_this()] { self->rescan_next(); });
@@ -398,6 +406,7 @@ std::string LogicalUnit::grow_if_agreed() {
         return "no usable path; size unchanged (" + std::to_string(info_.size_bytes) + " bytes)";
     }
     if (!agree) {
+        const LogScope log_scope({name_, wwid_, {}, "lu_resize_refused"});
         spdlog::warn("lu {}: paths disagree on the capacity ({}); size stays {} bytes", name_,
                      sizes, info_.size_bytes);
         return "paths disagree (" + sizes + "); size unchanged (" +
@@ -408,6 +417,7 @@ std::string LogicalUnit::grow_if_agreed() {
     }
     const auto old = info_.size_bytes;
     info_.size_bytes = size;
+    const LogScope log_scope({name_, wwid_, {}, "lu_resized"});
     spdlog::info("lu {}: capacity grew from {} to {} bytes (every usable path agrees)", name_, old,
                  size);
     for (const auto& cb : resize_listeners_) {
@@ -421,6 +431,7 @@ void LogicalUnit::access_changed(PathSlot& slot, PathAccess access) {
     if (p.access == access) {
         return;
     }
+    const LogScope log_scope({name_, wwid_, p.id(), "path_access_changed"});
     spdlog::info("lu {}: path {} ({}) ALUA state {} -> {}", name_, p.id(), p.transport().describe(),
                  to_string(p.access), to_string(access));
     p.access = access;
@@ -466,6 +477,7 @@ void LogicalUnit::on_opened(PathSlot& slot, boost::system::error_code ec, const 
         return;
     }
     if (ec) {
+        const LogScope log_scope({name_, wwid_, slot.path.id(), "path_open_failed"});
         spdlog::debug("lu {}: path {} ({}) does not open: {}", name_, slot.path.id(),
                       slot.path.transport().describe(), ec.message());
         check_failed(slot, "open: " + ec.message());
@@ -479,6 +491,7 @@ void LogicalUnit::on_opened(PathSlot& slot, boost::system::error_code ec, const 
         adopt_geometry(ti);
     }
     if (auto refusal = validate(slot, ti); !refusal.empty()) {
+        const LogScope log_scope({name_, wwid_, slot.path.id(), "path_refused"});
         spdlog::error("lu {}: path {} ({}) refused: {}", name_, slot.path.id(),
                       slot.path.transport().describe(), refusal);
         check_failed(slot, "refused: " + refusal);
@@ -587,11 +600,13 @@ void LogicalUnit::path_up(PathSlot& slot) {
         p.failback_at = settings_.failback.mode == Failback::Mode::deferred
                             ? Clock::now() + settings_.failback.delay
                             : Clock::time_point::max();
+        const LogScope log_scope({name_, wwid_, p.id(), "path_healthy"});
         spdlog::info("lu {}: path {} is healthy; failback {}", name_, p.id(),
                      to_string(settings_.failback));
     } else {
         p.set_state(p.home_state());
         slot.waiting_failback = false;
+        const LogScope log_scope({name_, wwid_, p.id(), "path_reinstated"});
         spdlog::info("lu {}: path {} ({}) is {}", name_, p.id(), p.transport().describe(),
                      to_string(p.state()));
     }
@@ -610,7 +625,13 @@ void LogicalUnit::path_failed(PathSlot& slot, const std::string& reason) {
     p.set_state(PathState::failed);
     slot.waiting_failback = false;
     slot.next_check = Clock::now() + settings_.checker_interval;
+    const LogScope log_scope({name_, wwid_, p.id(), "path_failed"});
     spdlog::warn("lu {}: path {} ({}) failed: {}", name_, p.id(), p.transport().describe(), reason);
+    if (!slot.in_flight.empty() && !stopped_) {
+        const LogScope failover_scope({name_, wwid_, p.id(), "failover"});
+        spdlog::info("lu {}: failing over {} I/O(s) in flight on path {} to the other paths", name_,
+                     slot.in_flight.size(), p.id());
+    }
     // Closing returns every I/O still on this path as a path error; each is resubmitted.
     p.transport().close();
     paths_changed();
@@ -698,6 +719,7 @@ void LogicalUnit::on_tick() {
             if (slot.waiting_failback && now >= p.failback_at) {
                 slot.waiting_failback = false;
                 p.set_state(p.home_state());
+                const LogScope log_scope({name_, wwid_, p.id(), "path_failback"});
                 spdlog::info("lu {}: path {} failed back to {}", name_, p.id(),
                              to_string(p.state()));
                 paths_changed();
@@ -716,6 +738,7 @@ void LogicalUnit::on_tick() {
     if (!no_path_queue_->empty() && all_down_ &&
         settings_.no_path_retry.mode == NoPathRetry::Mode::timeout &&
         now - all_down_since_ >= settings_.no_path_retry.timeout) {
+        const LogScope log_scope({name_, wwid_, {}, "lu_no_path_timeout"});
         spdlog::error("lu {}: no path for {:.0f} ms: failing {} queued I/O with EIO", name_,
                       millis(now - all_down_since_), no_path_queue_->size());
         failing_ = true;
@@ -739,6 +762,7 @@ std::string LogicalUnit::fail_path(std::string_view id) {
     p.set_state(PathState::admin_failed);
     p.last_error = "failed by operator";
     slot->waiting_failback = false;
+    const LogScope log_scope({name_, wwid_, p.id(), "path_admin_failed"});
     spdlog::warn("lu {}: path {} failed by operator", name_, p.id());
     paths_changed();
     return {};
@@ -750,6 +774,7 @@ std::string LogicalUnit::reinstate_path(std::string_view id) {
         return "no path '" + std::string(id) + "' in lu " + name_;
     }
     Path& p = slot->path;
+    const LogScope log_scope({name_, wwid_, p.id(), "path_admin_reinstated"});
     spdlog::info("lu {}: path {} reinstated by operator", name_, p.id());
     slot->admin_reinstate = true;
     switch (p.state()) {
@@ -793,6 +818,7 @@ std::string LogicalUnit::set_policy(std::string_view policy) {
     if (!selector) {
         return "unknown policy '" + std::string(policy) + "'";
     }
+    const LogScope log_scope({name_, wwid_, {}, "lu_policy_changed"});
     spdlog::info("lu {}: policy {} -> {}", name_, settings_.policy, policy);
     selector_ = std::move(selector);
     settings_.policy = std::string(policy);

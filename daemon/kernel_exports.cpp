@@ -190,7 +190,8 @@ void KernelExports::async_stop(bool detach_nbd, std::function<void()> done) {
             done();
         }
     };
-    for (auto& [name, device] : nbd_devices_) {
+    for (auto& [name, kept] : nbd_devices_) {
+        auto device = kept; // a copy the lambda can capture (clang: not a structured binding)
         if (!detach_nbd) {
             if (!device->device_path().empty()) {
                 spdlog::info("lu {}: {} stays attached; the kernel holds its I/O for {} s for a "

@@ -217,6 +217,9 @@ TEST_CASE("malformed JSON, non-objects and unknown commands get errors and the c
     CHECK(error_of(c.read_reply()).rfind("malformed JSON request", 0) == 0);
     REQUIRE(c.send_raw("[1, 2]\n"));
     CHECK(error_of(c.read_reply()) == "request must be a JSON object");
+    // Found by fuzz_control: a number beyond a double is not a parse_error in nlohmann-json.
+    REQUIRE(c.send_raw("{\"command\": \"status\", \"x\": 1e400}\n"));
+    CHECK(error_of(c.read_reply()) == "malformed JSON request (number out of range)");
     CHECK(error_of(c.request({{"cmd", "status"}})).rfind("request has no \"command\"", 0) == 0);
     CHECK(error_of(c.request({{"command", 5}})) == "\"command\" must be a string");
     auto unknown = error_of(c.request({{"command", "reboot"}}));
