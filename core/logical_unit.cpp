@@ -38,8 +38,9 @@ std::string describe(const IoResult& r) {
 // one list at a time: the in-flight list of the path carrying it, or the no-path queue.
 struct LogicalUnit::Request : boost::intrusive::list_base_hook<> {
     IoRequest io;
-    IoCompletion done;           // empty for flush legs
-    Clock::time_point started{}; // start of the current attempt
+    IoCompletion done;             // empty for flush legs
+    Clock::time_point submitted{}; // when the client submitted it
+    Clock::time_point started{};   // start of the current attempt
     std::uint32_t attempts = 0;
     Request* parent = nullptr;   // flush leg: the client flush it belongs to
     PathSlot* pinned = nullptr;  // flush leg: first try this path
@@ -92,6 +93,7 @@ void LogicalUnit::submit(IoRequest request, IoCompletion done) {
     auto* r = new Request;
     r->io = std::move(request);
     r->done = std::move(done);
+    r->submitted = Clock::now();
     ++in_flight_;
     ++submitting_;
     dispatch(*r);
@@ -258,6 +260,13 @@ void LogicalUnit::finish(Request& r, IoResult result) {
     }
     --in_flight_;
     ++ios_;
+    latency_.record(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - r.submitted).count()));
+    if (result.ok() && r.io.op == IoOp::read) {
+        bytes_read_ += r.io.length;
+    } else if (result.ok() && r.io.op == IoOp::write) {
+        bytes_written_ += r.io.length;
+    }
     if (!result.ok()) {
         ++io_errors_;
         const LogScope log_scope({name_, wwid_, {}, "lu_io_error"});
@@ -879,6 +888,9 @@ LuStatus LogicalUnit::status() const {
     s.failovers = failovers_;
     s.io_errors = io_errors_;
     s.ios = ios_;
+    s.bytes_read = bytes_read_;
+    s.bytes_written = bytes_written_;
+    s.latency = latency_;
     s.exports = exports_;
     for (const auto& slot : paths_) {
         s.paths.push_back(slot->path.status(name_));

@@ -151,6 +151,9 @@ private:
     std::uint64_t failovers_ = 0;
     std::uint64_t io_errors_ = 0;
     std::uint64_t ios_ = 0;
+    std::uint64_t bytes_read_ = 0;
+    std::uint64_t bytes_written_ = 0;
+    LatencyHistogram latency_;
 };
 
 } // namespace mpiod

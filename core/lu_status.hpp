@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/latency_histogram.hpp"
 #include "core/path_counters.hpp"
 #include "core/path_state.hpp"
 
@@ -39,6 +40,9 @@ struct LuStatus {
     std::uint64_t failovers = 0;      // I/Os resubmitted on another path
     std::uint64_t io_errors = 0;      // I/Os completed to the client with an error
     std::uint64_t ios = 0;            // I/Os completed to the client
+    std::uint64_t bytes_read = 0;     // by client reads that succeeded
+    std::uint64_t bytes_written = 0;  // by client writes that succeeded
+    LatencyHistogram latency;         // client-visible latency (failovers and queueing included)
     std::vector<std::string> exports; // where the LU is exported (sockets, devices)
     std::vector<PathStatus> paths;
 };

@@ -32,6 +32,7 @@ void Path::record_end(const IoRequest& r, bool ok, Clock::duration latency) noex
     auto us = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(latency).count());
     counters_.latency_total_us += us;
+    counters_.latency.record(us);
     // An EWMA with weight 1/8 follows a change within a few dozen I/Os.
     counters_.latency_ewma_us =
         counters_.latency_ewma_us == 0

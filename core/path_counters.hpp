@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "core/latency_histogram.hpp"
+
 namespace mpiod {
 
 struct PathCounters {
@@ -16,6 +18,7 @@ struct PathCounters {
     std::uint64_t bytes_in_flight = 0;
     std::uint64_t latency_total_us = 0; // sum over completed I/Os, for the mean
     double latency_ewma_us = 0;         // recent latency, smoothed
+    LatencyHistogram latency;           // every completed I/O's latency on this path
 
     double latency_mean_us() const noexcept {
         return ios == 0 ? 0.0 : static_cast<double>(latency_total_us) / static_cast<double>(ios);

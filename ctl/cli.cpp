@@ -12,6 +12,7 @@
 
 #include "ctl/control_client.hpp"
 #include "ctl/render.hpp"
+#include "ctl/stats.hpp"
 
 namespace mpiod::ctl {
 
@@ -27,6 +28,9 @@ struct Action {
     std::function<std::string(const json&)> render;
     json poll = nullptr;
     std::function<bool(const json&)> settled = nullptr;
+    /// When set: `request` is sent twice this many seconds apart and the result is
+    /// compute_stats(first, second) (mpiod-ctl stats).
+    double interval_s = 0;
 };
 
 bool has_nbd_device(const json& lu) {
@@ -64,7 +68,17 @@ CLI::App* verb(CLI::App& app, const char* name, const char* help) {
 }
 
 void add_commands(CLI::App& app, Action& action, std::string& arg1, std::string& arg2,
-                  bool& detach_flag) {
+                  bool& detach_flag, double& interval_s) {
+    auto* stats = app.add_subcommand(
+        "stats", "IOPS, bandwidth, latency percentiles, failovers and errors per LU and path");
+    stats->add_option("--interval", interval_s, "Seconds to measure over")
+        ->check(CLI::Range(0.1, 3600.0))
+        ->capture_default_str();
+    stats->callback([&] {
+        action = {{{"command", "list-lus"}}, render_stats};
+        action.interval_s = interval_s;
+    });
+
     app.add_subcommand("status", "Show the daemon's version, uptime and path counts")
         ->callback([&] {
             action = {{{"command", "status"}}, render_status};
@@ -156,6 +170,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     std::string arg1;
     std::string arg2;
     bool detach_flag = false;
+    double interval_s = 1;
 
     app.fallthrough(); // global options may follow the command: "list paths --json"
     app.require_subcommand(1, 1);
@@ -166,7 +181,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     app.add_option("--timeout", timeout_s, "Seconds to wait for the daemon's reply")
         ->check(CLI::Range(0.001, 3600.0))
         ->capture_default_str();
-    add_commands(app, action, arg1, arg2, detach_flag);
+    add_commands(app, action, arg1, arg2, detach_flag, interval_s);
 
     try {
         app.parse(argc, argv);
@@ -181,6 +196,17 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         if (!reply.ok) {
             err << "mpiod-ctl: " << reply.error << "\n";
             return exit_command_failed;
+        }
+        if (action.interval_s > 0) {
+            const auto start = std::chrono::steady_clock::now();
+            std::this_thread::sleep_for(std::chrono::duration<double>(action.interval_s));
+            auto later = client.call(action.request);
+            if (!later.ok) {
+                err << "mpiod-ctl: " << later.error << "\n";
+                return exit_command_failed;
+            }
+            const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+            reply.result = compute_stats(reply.result, later.result, took.count());
         }
         if (action.settled) {
             const auto deadline = std::chrono::steady_clock::now() +

@@ -28,6 +28,17 @@ nlohmann::json daemon_fields(const DaemonStatus& d, Clock::time_point now) {
 
 } // namespace
 
+nlohmann::json histogram_json(const LatencyHistogram& h) {
+    auto out = nlohmann::json::array();
+    const auto& counts = h.counts();
+    for (unsigned i = 0; i < counts.size(); ++i) {
+        if (counts[i] != 0) {
+            out.push_back({LatencyHistogram::upper_bound_us(i), counts[i]});
+        }
+    }
+    return out;
+}
+
 void to_json(nlohmann::json& j, const PathCounters& c) {
     j = {
         {"in_flight", c.in_flight},
@@ -40,6 +51,7 @@ void to_json(nlohmann::json& j, const PathCounters& c) {
         {"failures", c.failures},
         {"latency_mean_us", c.latency_mean_us()},
         {"latency_ewma_us", c.latency_ewma_us},
+        {"latency_histogram", histogram_json(c.latency)},
     };
 }
 
@@ -72,6 +84,9 @@ void to_json(nlohmann::json& j, const LuStatus& lu) {
         {"failovers", lu.failovers},
         {"io_errors", lu.io_errors},
         {"ios", lu.ios},
+        {"bytes_read", lu.bytes_read},
+        {"bytes_written", lu.bytes_written},
+        {"latency_histogram", histogram_json(lu.latency)},
         {"exports", lu.exports},
         {"paths", lu.paths},
     };

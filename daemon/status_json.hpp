@@ -16,6 +16,8 @@ namespace mpiod {
 
 /// in_flight, bytes_in_flight, ios, bytes_read, bytes_written, errors, timeouts, failures,
 /// latency_mean_us, latency_ewma_us.
+/// [[upper_bound_us, count], ...] for the non-empty buckets, in latency order.
+nlohmann::json histogram_json(const LatencyHistogram& h);
 void to_json(nlohmann::json& j, const PathCounters& c);
 /// lu, id, transport, target, wwid, state, standby_member, weight, last_error, plus the
 /// counters' fields at the same level.

@@ -31,4 +31,24 @@ assert len(lu["paths"]) == 2'
 if ctl set policy lu0 bogus 2>"$T/err"; then fail "an unknown policy was accepted"; fi
 grep -qi "policy" "$T/err" || fail "no clear error for an unknown policy"
 if ctl fail path nosuch 2>"$T/err"; then fail "failing an unknown path succeeded"; fi
+
+log "stats: the interval's I/Os, per LU and per path"
+nbdsh -u "$(LU_URI)" -c '
+import time
+end = time.monotonic() + 3
+while time.monotonic() < end:
+    h.pwrite(b"s" * 4096, 8192)
+' &
+LOAD=$!
+PIDS+=("$LOAD")
+ctl --json stats --interval 1 | python3 -c '
+import json, sys
+rows = json.load(sys.stdin)
+lu = [r for r in rows if r["lu"] == "lu0" and r["path"] == ""][0]
+assert lu["iops"] > 0 and lu["write_bytes_per_s"] > 0, lu
+assert 0 < lu["p50_us"] <= lu["p99_us"] <= lu["max_us"], lu
+assert {r["path"] for r in rows} == {"", "a", "b"}, rows
+print("lu0: %.0f IOPS, p50 %d us, p99 %d us" % (lu["iops"], lu["p50_us"], lu["p99_us"]))'
+ctl stats --interval 0.2 | head -n 1 | grep -q "P99(us)" || fail "no stats table"
+wait "$LOAD" || fail "the load during stats failed"
 echo PASS

@@ -45,6 +45,7 @@ TEST_CASE("a path's JSON carries exactly the documented field names", "[status_j
                                            "failures",
                                            "latency_mean_us",
                                            "latency_ewma_us",
+                                           "latency_histogram",
                                            "last_error"});
     CHECK(j["lu"] == "lun0");
     CHECK(j["id"] == "a");
@@ -58,14 +59,24 @@ TEST_CASE("a path's JSON carries exactly the documented field names", "[status_j
 TEST_CASE("an LU's JSON carries exactly the documented field names and nests its paths",
           "[status_json]") {
     json j = test::sample_lus()[1];
-    CHECK(keys(j) == std::set<std::string>{"name", "wwid", "policy", "state", "size_bytes",
-                                           "rescanning", "block_size", "in_flight", "queued",
-                                           "failovers", "io_errors", "ios", "exports", "paths"});
+    CHECK(keys(j) == std::set<std::string>{
+                         "name", "wwid", "policy", "state", "size_bytes", "rescanning",
+                         "block_size", "in_flight", "queued", "failovers", "io_errors", "ios",
+                         "bytes_read", "bytes_written", "latency_histogram", "exports", "paths"});
     CHECK(j["block_size"] == 4096);
     REQUIRE(j["paths"].is_array());
     CHECK(j["paths"][0]["last_error"] == "connection refused");
     CHECK(j["paths"][0]["failures"] == 1);
     CHECK(j["exports"] == json::array());
+}
+
+TEST_CASE("a latency histogram lists its non-empty buckets by upper bound", "[status_json]") {
+    LatencyHistogram h;
+    h.record(5);
+    h.record(5);
+    h.record(1000);
+    CHECK(histogram_json(h) == json::array({json::array({5, 2}), json::array({1023, 1})}));
+    CHECK(histogram_json(LatencyHistogram{}) == json::array());
 }
 
 TEST_CASE("path states are spelled as operators see them", "[status_json]") {
