@@ -54,6 +54,7 @@ struct LogicalUnit::PathSlot {
     PathSlot(PathId n, PathSpec spec) : path(n, std::move(spec)) {}
     Path path;
     std::uint64_t reported_size = 0; // capacity at the path's last open
+    bool removed = false;            // by remove_path: gone once its I/O in flight is done
     RequestList in_flight;
     bool ever_up = false;          // the first open is not a failback
     bool admin_reinstate = false;  // the operator asked: skip manual/deferred failback
@@ -740,6 +741,10 @@ void LogicalUnit::on_tick() {
             }
             break;
         case PathState::admin_failed:
+            if (slot.removed && slot.in_flight.empty() && p.transport().is_open()) {
+                p.transport().close(); // its last I/O is done: the connection can go
+            }
+            break;
         case PathState::reinstating:
             break;
         }
@@ -775,6 +780,31 @@ std::string LogicalUnit::fail_path(std::string_view id) {
     spdlog::warn("lu {}: path {} failed by operator", name_, p.id());
     paths_changed();
     return {};
+}
+
+std::string LogicalUnit::remove_path(std::string_view id) {
+    PathSlot* slot = find(id);
+    if (slot == nullptr) {
+        return "no path '" + std::string(id) + "' in lu " + name_;
+    }
+    Path& p = slot->path;
+    p.set_state(PathState::admin_failed);
+    p.last_error = "removed from the configuration";
+    slot->waiting_failback = false;
+    slot->removed = true;
+    const LogScope log_scope({name_, wwid_, p.id(), "path_removed"});
+    spdlog::info("lu {}: path {} removed; it finishes its {} I/O(s) in flight, then closes", name_,
+                 p.id(), slot->in_flight.size());
+    if (slot->in_flight.empty()) {
+        p.transport().close();
+    }
+    paths_changed();
+    return {};
+}
+
+std::size_t LogicalUnit::path_count() const noexcept {
+    return static_cast<std::size_t>(std::count_if(paths_.begin(), paths_.end(),
+                                                  [](const auto& slot) { return !slot->removed; }));
 }
 
 std::string LogicalUnit::reinstate_path(std::string_view id) {
@@ -893,14 +923,16 @@ LuStatus LogicalUnit::status() const {
     s.latency = latency_;
     s.exports = exports_;
     for (const auto& slot : paths_) {
-        s.paths.push_back(slot->path.status(name_));
+        if (!slot->removed) {
+            s.paths.push_back(slot->path.status(name_));
+        }
     }
     return s;
 }
 
 LogicalUnit::PathSlot* LogicalUnit::find(std::string_view id) noexcept {
     for (auto& slot : paths_) {
-        if (slot->path.id() == id) {
+        if (slot->path.id() == id && !slot->removed) {
             return slot.get();
         }
     }
@@ -909,7 +941,7 @@ LogicalUnit::PathSlot* LogicalUnit::find(std::string_view id) noexcept {
 
 const LogicalUnit::PathSlot* LogicalUnit::find(std::string_view id) const noexcept {
     for (const auto& slot : paths_) {
-        if (slot->path.id() == id) {
+        if (slot->path.id() == id && !slot->removed) {
             return slot.get();
         }
     }

@@ -57,6 +57,11 @@ public:
     std::string fail_path(std::string_view id);
     std::string reinstate_path(std::string_view id);
     std::string set_policy(std::string_view policy);
+    /// Takes a path out for good (live reload): no new I/O, its I/O in flight finishes where
+    /// it is, then its transport closes; it leaves status() at once. Its id may be added again.
+    std::string remove_path(std::string_view id);
+    /// Paths not removed.
+    std::size_t path_count() const noexcept;
     void set_settings(LuSettings s); // timeouts, failback, no_path_retry; policy too
 
     bool has_path(std::string_view id) const;

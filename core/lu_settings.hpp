@@ -21,6 +21,7 @@ struct NoPathRetry {
     static NoPathRetry fail() { return {Mode::fail, Millis{0}}; }
     static NoPathRetry queue() { return {Mode::queue, Millis{0}}; }
     static NoPathRetry after(Millis t) { return {Mode::timeout, t}; }
+    bool operator==(const NoPathRetry&) const = default;
 };
 
 /// When a path that recovered carries I/O again.
@@ -32,6 +33,7 @@ struct Failback {
     static Failback immediate() { return {Mode::immediate, Millis{0}}; }
     static Failback manual() { return {Mode::manual, Millis{0}}; }
     static Failback after(Millis d) { return {Mode::deferred, d}; }
+    bool operator==(const Failback&) const = default;
 };
 
 struct LuSettings {
@@ -40,6 +42,7 @@ struct LuSettings {
     Millis checker_interval{2'000}; // probe period for failed paths and idle healthy paths
     NoPathRetry no_path_retry{};
     Failback failback{};
+    bool operator==(const LuSettings&) const = default;
 };
 
 std::string to_string(const NoPathRetry& n);

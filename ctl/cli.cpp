@@ -123,6 +123,13 @@ void add_commands(CLI::App& app, Action& action, std::string& arg1, std::string&
                   [&](const json&) { return "LU " + arg1 + ": policy is now " + arg2 + "\n"; }};
     });
 
+    app.add_subcommand("reload", "Re-read the configuration file and apply it live")->callback([&] {
+        action = {{{"command", "reload"}}, [](const json& lus) {
+                      return "configuration reloaded; " +
+                             std::to_string(lus.is_array() ? lus.size() : 0) + " LU(s)\n";
+                  }};
+    });
+
     auto* resize = app.add_subcommand(
         "resize", "Re-read an LU's capacity from its paths and grow it (and its device)");
     resize->add_option("LU", arg1, "LU name or WWID")->required();

@@ -35,6 +35,10 @@ public:
     virtual std::string reinstate_path(const std::string& id) = 0;
     virtual std::string set_policy(const std::string& lu, const std::string& policy) = 0;
 
+    /// Reloads the configuration file: "" when applied, else why not (the running
+    /// configuration then stays whole). See Daemon::reload.
+    virtual std::string reload() = 0;
+
     /// Starts a capacity rescan of the LU (LogicalUnit::async_rescan); "" when started, else a
     /// message. LuStatus::rescanning tells when it is done.
     virtual std::string resize(const std::string& lu) = 0;

@@ -121,6 +121,11 @@ json cmd_set_policy(ControlBackend& b, const json& req) {
     return found != nullptr ? json(*found) : json(nullptr);
 }
 
+json cmd_reload(ControlBackend& b, const json&) {
+    check(b.reload());
+    return b.lus();
+}
+
 json cmd_resize(ControlBackend& b, const json& req) {
     auto lu = string_arg(req, "resize", "lu");
     check(b.resize(lu));
@@ -160,6 +165,7 @@ constexpr Command commands[] = {
     {"fail-path",      cmd_fail_path,      true},
     {"reinstate-path", cmd_reinstate_path, true},
     {"set-policy",     cmd_set_policy,     true},
+    {"reload",         cmd_reload,         true},
     {"resize",         cmd_resize,         true},
     {"detach",         cmd_detach,         true},
     {"shutdown",       cmd_shutdown,       true},

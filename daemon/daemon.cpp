@@ -63,7 +63,9 @@ int Daemon::run() {
             return;
         }
         if (sig == SIGHUP) {
-            spdlog::warn("SIGHUP: live reload is not implemented yet; configuration unchanged");
+            if (auto error = reload(); !error.empty()) {
+                spdlog::error("SIGHUP: {}", error);
+            }
         } else {
             shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT", config_.exports.detach_on_stop);
         }
@@ -406,6 +408,128 @@ void Daemon::request_shutdown(bool detach) {
         shutdown(detach ? "mpiod-ctl shutdown --detach" : "mpiod-ctl shutdown",
                  detach || config_.exports.detach_on_stop);
     });
+}
+
+std::string Daemon::reload() {
+    if (shutting_down_) {
+        return "the daemon is stopping";
+    }
+    DaemonConfig next;
+    try {
+        next = load_config(config_.source);
+    } catch (const ConfigError& e) {
+        return std::string("configuration not reloaded: ") + e.what();
+    }
+    spdlog::info("reloading {}", config_.source.string());
+    // ---- what only a restart changes: kept as it runs ----
+    auto keep = [](const char* what, bool changed) {
+        if (changed) {
+            spdlog::warn("reload: {} changed; it takes effect at the next start", what);
+        }
+    };
+    keep("export", next.exports.dir != config_.exports.dir ||
+                       next.exports.tcp != config_.exports.tcp ||
+                       next.exports.kind != config_.exports.kind ||
+                       next.exports.fuse_dir != config_.exports.fuse_dir ||
+                       next.exports.queues != config_.exports.queues);
+    keep("control_socket", next.control_socket != config_.control_socket);
+    keep("bindings_file", next.bindings_file != config_.bindings_file);
+    next.exports = config_.exports;
+    next.control_socket = config_.control_socket;
+    next.bindings_file = config_.bindings_file;
+    if (next.log_level != config_.log_level) {
+        spdlog::set_level(spdlog::level::from_str(next.log_level));
+        spdlog::info("reload: log level {}", next.log_level);
+    }
+
+    auto find_path = [](const DaemonConfig& c, const std::string& id) -> const PathConfig* {
+        for (const auto& p : c.paths) {
+            if (p.id == id) {
+                return &p;
+            }
+        }
+        return nullptr;
+    };
+    auto same_path = [](const PathConfig& a, const PathConfig& b) {
+        return a.uri == b.uri && a.wwid == b.wwid;
+    };
+    // ---- removed or changed paths go first (a changed one comes back below) ----
+    for (const auto& old : config_.paths) {
+        const auto* now = find_path(next, old.id);
+        if (now != nullptr && same_path(*now, old)) {
+            continue;
+        }
+        if (auto* lu = lu_of_path(old.id)) {
+            lu->remove_path(old.id);
+        }
+    }
+    // ---- settings of LUs that stay ----
+    for (const auto& lu : lus_) {
+        for (const auto& lc : next.lus) {
+            if (lc.wwid != lu->wwid()) {
+                continue;
+            }
+            if (lc.alias_given && lc.alias != lu->name()) {
+                spdlog::warn("reload: lu {}: alias {} takes effect at the next start", lu->name(),
+                             lc.alias);
+            }
+            if (!(lc.settings == lu->settings())) {
+                spdlog::info("reload: lu {}: policy {}, io_timeout {} ms, no_path_retry {}, "
+                             "failback {}",
+                             lu->name(), lc.settings.policy, lc.settings.io_timeout.count(),
+                             to_string(lc.settings.no_path_retry), to_string(lc.settings.failback));
+                lu->set_settings(lc.settings);
+            }
+        }
+    }
+    // ---- added or changed paths ----
+    auto ex = io_.get_executor();
+    for (const auto& pc : next.paths) {
+        const auto* old = find_path(config_, pc.id);
+        if (old != nullptr && same_path(*old, pc)) {
+            continue;
+        }
+        if (pc.wwid.empty()) {
+            discovery_->add(pc.id, pc.uri);
+            continue;
+        }
+        const auto lc = std::find_if(next.lus.begin(), next.lus.end(),
+                                     [&](const LuConfig& c) { return c.wwid == pc.wwid; });
+        std::shared_ptr<LogicalUnit> lu;
+        for (const auto& l : lus_) {
+            if (l->wwid() == pc.wwid) {
+                lu = l;
+            }
+        }
+        if (!lu) {
+            lu = create_lu(*lc);
+        }
+        try {
+            add_path(*lu, *lc, pc.id, pc.wwid, make_transport(ex, pc.uri));
+            spdlog::info("reload: lu {}: path {} added", lu->name(), pc.id);
+        } catch (const std::exception& e) {
+            spdlog::error("reload: lu {}: path {} not added: {}", lu->name(), pc.id, e.what());
+        }
+    }
+    config_ = std::move(next);
+    // ---- LUs left without a path ----
+    for (const auto& lu : std::vector<std::shared_ptr<LogicalUnit>>(lus_)) {
+        if (lu->path_count() == 0) {
+            retire_lu(lu);
+        }
+    }
+    return "";
+}
+
+void Daemon::retire_lu(const std::shared_ptr<LogicalUnit>& lu) {
+    spdlog::info("reload: lu {} has no path left; it stops once its I/O is done", lu->name());
+    server_.remove_target(lu->name());
+    links_->remove(lu->name(), lu->wwid());
+    if (!kernel_exports_->device_of(lu->name()).empty()) {
+        kernel_exports_->async_detach(lu->name(), [](std::string) {});
+    }
+    std::erase(lus_, lu);
+    lu->async_drain([lu] { lu->stop(); });
 }
 
 std::string Daemon::resize(const std::string& lu_name) {

@@ -40,6 +40,11 @@ public:
     void request_shutdown(bool detach) override;
     std::string detach(const std::string& lu) override;
     std::string resize(const std::string& lu) override;
+    /// Live reload (SIGHUP, mpiod-ctl reload): a file with errors changes nothing; otherwise
+    /// added paths and LUs start, removed paths finish their I/O and go, LUs left without a
+    /// path stop, changed LU settings and the log level apply at once. LUs that did not change
+    /// are not touched. Export, control socket and alias changes need a restart (logged).
+    std::string reload() override;
 
 private:
     void build();
@@ -50,6 +55,7 @@ private:
                             std::unique_ptr<Transport> transport);
     std::string bound_name(const std::string& wwid);
     std::filesystem::path socket_of(const LogicalUnit& lu) const;
+    void retire_lu(const std::shared_ptr<LogicalUnit>& lu);
     void export_lu(const std::shared_ptr<LogicalUnit>& lu);
     void notify_ready_if_done();
     void shutdown(const char* why, bool detach);

@@ -172,6 +172,16 @@ TEST_CASE("shutdown with detach asks the backend to detach kernel devices", "[co
     CHECK(f.backend.calls.back() == "shutdown --detach");
 }
 
+TEST_CASE("reload returns the LUs, or the daemon's reason for keeping its configuration",
+          "[control]") {
+    ServerFixture f;
+    TestClient c(f.io, f.socket);
+    CHECK(ok_result(c.request({{"command", "reload"}})).size() == 2);
+    f.backend.reload_error = "configuration not reloaded: /etc/mpiod.yaml:3: paths: bad";
+    CHECK(error_of(c.request({{"command", "reload"}})) ==
+          "configuration not reloaded: /etc/mpiod.yaml:3: paths: bad");
+}
+
 TEST_CASE("resize starts a rescan and returns the LU with rescanning set", "[control]") {
     ServerFixture f;
     TestClient c(f.io, f.socket);

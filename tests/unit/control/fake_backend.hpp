@@ -99,6 +99,12 @@ public:
         return "no such LU: " + lu;
     }
 
+    std::string reload_error; // what reload() answers
+    std::string reload() override {
+        calls.push_back("reload");
+        return reload_error;
+    }
+
     std::string resize(const std::string& lu) override {
         calls.push_back("resize " + lu);
         for (auto& l : lu_list) {

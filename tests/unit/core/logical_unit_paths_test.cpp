@@ -164,3 +164,37 @@ TEST_CASE("the policy can be changed at run time and an unknown one is refused")
     CHECK_FALSE(f.lu->set_policy("nonsense").empty());
     CHECK(f.lu->status().policy == "first");
 }
+
+TEST_CASE("a removed path finishes its I/O in flight, gets nothing new, then closes and "
+          "leaves the status; its id may come back") {
+    LuFixture f;
+    auto a = f.add("a");
+    f.add("b");
+    REQUIRE(f.wait_ready());
+    a->hold = true;
+    std::vector<std::shared_ptr<Outcome>> ios;
+    for (int i = 0; i < 4; ++i) {
+        ios.push_back(f.submit(IoOp::write, 8192 + 4096 * i));
+    }
+    REQUIRE(run_until(f.io, [&] { return !a->pending.empty(); }));
+    const auto held = a->pending.size();
+    REQUIRE(f.lu->remove_path("a").empty());
+    CHECK(f.lu->status().paths.size() == 1);
+    CHECK(f.lu->path_count() == 1);
+    CHECK_FALSE(f.lu->has_path("a"));
+    CHECK(a->open); // its I/O is still out there
+    for (int i = 0; i < 4; ++i) {
+        REQUIRE(f.wait(f.submit(IoOp::write, 65536 + 4096 * i)));
+    }
+    CHECK(f.data_ios("a", IoOp::write) == static_cast<int>(held)); // nothing new
+    a->hold = false;
+    FakeTransport::release(f.io.get_executor(), *a);
+    for (auto& io : ios) {
+        REQUIRE(f.wait(io));
+        CHECK(io->result.ok());
+    }
+    REQUIRE(run_until(f.io, [&] { return !a->open; }));
+    CHECK(f.lu->remove_path("a") == "no path 'a' in lu lu0");
+    f.add("a"); // a path of that id may be configured again
+    REQUIRE(f.wait_state("a", PathState::active));
+}
