@@ -19,5 +19,8 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build-asan --output-on-failure --timeout 600 -j2
 
+echo "== fuzzing (clang libFuzzer + ASan/UBSan, 10 s per target; long runs: tests/fuzz/README.md)"
+scripts/fuzz.sh 10
+
 echo "== package test (.deb from the release build: install, start, stop, purge)"
 bash tests/system/test-deb-install.sh build || { rc=$?; [ "$rc" = 77 ] || exit "$rc"; }

@@ -103,14 +103,13 @@ write_iscsi_config() {
     } >"$file"
 }
 
-# require_iscsi_config: skip (77) while the config loader does not accept iscsi:// paths.
+# require_iscsi_config: fail loudly if the config loader refuses iscsi:// paths.
 require_iscsi_config() {
     local probe="$T/iscsi-probe.yaml"
     WWID=${WWID:-36001405f00dbabe0000000000000001} write_iscsi_config "$probe" \
         "p=iscsi://127.0.0.1:1/iqn.2024-01.org.mpiod:probe/1"
     if ! "$MPIOD" --check --config "$probe" >"$T/iscsi-probe.log" 2>&1; then
-        echo "SKIP: mpiod's config does not accept iscsi:// paths: $(cat "$T/iscsi-probe.log")" >&2
-        exit 77
+        fail "mpiod's config does not accept iscsi:// paths: $(cat "$T/iscsi-probe.log")"
     fi
 }
 

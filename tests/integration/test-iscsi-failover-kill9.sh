@@ -17,7 +17,7 @@ write_iscsi_config "$T/mpiod.yaml" \
     "a=iscsi://127.0.0.1:$PA/iqn.2024-01.org.mpiod:kill9/1" \
     "b=iscsi://127.0.0.1:$PB/iqn.2024-01.org.mpiod:kill9/1"
 start_mpiod "$T/mpiod.yaml"
-grep -q "iscsi path .*:$PA.* open, wwid $WWID" "$T/mpiod.log" || fail "path a did not report $WWID"
+wait_for 10 grep -q "iscsi path .*:$PA/.* open, wwid $WWID" "$T/mpiod.log" || fail "path a did not report $WWID"
 
 fio_verify kill9 "$(LU_URI)" 48M --output-format=json --output="$T/kill9.fio.json" &
 FIO=$!

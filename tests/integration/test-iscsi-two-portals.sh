@@ -17,7 +17,8 @@ write_iscsi_config "$T/mpiod.yaml" \
     "a=iscsi://127.0.0.1:$P1/iqn.2024-01.org.mpiod:portals/1" \
     "b=iscsi://127.0.0.1:$P2/iqn.2024-01.org.mpiod:portals/1"
 start_mpiod "$T/mpiod.yaml"
-[ "$(tgt_connections t 1 | wc -l)" = 2 ] || fail "expected two sessions"
+two_sessions() { [ "$(tgt_connections t 1 | wc -l)" = 2 ]; }
+wait_for 10 two_sessions || fail "expected two sessions, have: $(tgt_connections t 1)"
 
 fio_verify portals "$(LU_URI)" 48M &
 FIO=$!

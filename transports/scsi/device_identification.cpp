@@ -18,6 +18,12 @@ std::uint16_t be16(const std::uint8_t* p) {
     return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
 }
 
+std::string_view until_nul(const std::vector<std::uint8_t>& v, std::size_t from = 0) {
+    std::string_view s(reinterpret_cast<const char*>(v.data()), v.size());
+    s.remove_prefix(std::min(from, s.size()));
+    return s.substr(0, s.find('\0'));
+}
+
 /// multipath-tools' ranks; 0 = not usable as an LU identity.
 int rank(const Designator& d) {
     const auto& v = d.value;
@@ -45,10 +51,13 @@ int rank(const Designator& d) {
             return 0;
         }
         std::string_view prefix(reinterpret_cast<const char*>(v.data()), 4);
+        if (until_nul(v, 4).empty()) {
+            return 0; // "naa." alone would render as "3": shared by every such LU
+        }
         return prefix == "eui." || prefix == "naa." || prefix == "iqn." ? 3 : 0;
     }
     case designator_type::t10_vendor_id:
-        return v.size() >= 8 ? 2 : 0;
+        return v.size() >= 8 && !until_nul(v).empty() ? 2 : 0;
     default:
         return 0;
     }
@@ -60,12 +69,6 @@ std::string hex(std::uint8_t type_digit, const std::vector<std::uint8_t>& v) {
         out += fmt::format("{:02x}", b);
     }
     return out;
-}
-
-std::string_view until_nul(const std::vector<std::uint8_t>& v, std::size_t from = 0) {
-    std::string_view s(reinterpret_cast<const char*>(v.data()), v.size());
-    s.remove_prefix(std::min(from, s.size()));
-    return s.substr(0, s.find('\0'));
 }
 
 std::string render_name_string(const std::vector<std::uint8_t>& v) {
@@ -142,11 +145,12 @@ DeviceIdentification parse_device_identification(std::span<const std::uint8_t> p
     DeviceIdentification out;
     for (auto* d = raw->designators; d != nullptr; d = d->next) {
         Designator des;
-        des.protocol_identifier = static_cast<std::uint8_t>(d->protocol_identifier);
-        des.code_set = static_cast<std::uint8_t>(d->code_set);
+        des.protocol_identifier =
+            static_cast<std::uint8_t>(detail::raw_field(d->protocol_identifier));
+        des.code_set = static_cast<std::uint8_t>(detail::raw_field(d->code_set));
         des.piv = d->piv != 0;
-        des.association = static_cast<std::uint8_t>(d->association);
-        des.type = static_cast<std::uint8_t>(d->designator_type);
+        des.association = static_cast<std::uint8_t>(detail::raw_field(d->association));
+        des.type = static_cast<std::uint8_t>(detail::raw_field(d->designator_type));
         const auto* bytes = reinterpret_cast<const std::uint8_t*>(d->designator);
         des.value.assign(bytes, bytes + d->designator_length);
         out.designators.push_back(std::move(des));
@@ -157,35 +161,33 @@ DeviceIdentification parse_device_identification(std::span<const std::uint8_t> p
 }
 
 std::optional<std::string> lu_wwid(const DeviceIdentification& id) {
-    const Designator* best = nullptr;
-    int best_rank = 0;
+    // The best-ranked LU designator that renders to something; one that renders empty (a
+    // T10 id of blanks) gives way to the next rather than hiding the LU's identity.
+    std::vector<std::pair<int, const Designator*>> ranked;
     for (const Designator& d : id.designators) {
         if (d.association != static_cast<std::uint8_t>(Association::logical_unit)) {
             continue;
         }
-        int r = rank(d);
-        if (r > best_rank) {
-            best_rank = r;
-            best = &d;
+        if (int r = rank(d); r > 0) {
+            ranked.emplace_back(r, &d);
         }
     }
-    if (best == nullptr) {
-        return std::nullopt;
-    }
-    switch (best->type) {
-    case designator_type::naa:
-    case designator_type::eui64:
-        return hex(best->type, best->value);
-    case designator_type::scsi_name_string:
-        return render_name_string(best->value);
-    default: {
-        std::string text = underscore_blanks(until_nul(best->value));
-        if (text.empty()) {
-            return std::nullopt;
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const auto& x, const auto& y) { return x.first > y.first; });
+    for (const auto& [r, d] : ranked) {
+        switch (d->type) {
+        case designator_type::naa:
+        case designator_type::eui64:
+            return hex(d->type, d->value);
+        case designator_type::scsi_name_string:
+            return render_name_string(d->value);
+        default:
+            if (std::string text = underscore_blanks(until_nul(d->value)); !text.empty()) {
+                return "1" + text;
+            }
         }
-        return "1" + text;
     }
-    }
+    return std::nullopt;
 }
 
 std::optional<std::uint16_t> target_port_group(const DeviceIdentification& id) {

@@ -69,8 +69,8 @@ StandardInquiry parse_standard_inquiry(std::span<const std::uint8_t> data) {
     const auto* inq =
         static_cast<scsi_inquiry_standard*>(detail::unmarshall(task.get(), "standard INQUIRY"));
     StandardInquiry out;
-    out.qualifier = static_cast<std::uint8_t>(inq->qualifier);
-    out.device_type = static_cast<std::uint8_t>(inq->device_type);
+    out.qualifier = static_cast<std::uint8_t>(detail::raw_field(inq->qualifier));
+    out.device_type = static_cast<std::uint8_t>(detail::raw_field(inq->device_type));
     out.tpgs = static_cast<std::uint8_t>(inq->tpgs);
     out.cmdque = inq->cmdque != 0;
     out.vendor = trim(inq->vendor_identification);

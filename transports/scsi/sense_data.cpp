@@ -38,8 +38,12 @@ std::string to_string(const SenseData& sense) {
     if (!sense.valid()) {
         return "no sense data";
     }
+    // libiscsi has no name for every key (0xC, 0xF): a NULL would throw inside fmt.
+    const char* key = scsi_sense_key_str(sense.key);
     return fmt::format("{}{} {:02x}/{:02x}", sense.deferred() ? "deferred " : "",
-                       scsi_sense_key_str(sense.key), sense.asc, sense.ascq);
+                       key != nullptr ? std::string(key)
+                                      : fmt::format("SENSE KEY 0x{:x}", sense.key),
+                       sense.asc, sense.ascq);
 }
 
 } // namespace mpiod::scsi

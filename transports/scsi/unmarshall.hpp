@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
+#include <type_traits>
 
 #include "transports/scsi/scsi_command.hpp"
 
@@ -25,5 +27,16 @@ TaskPtr task_with_datain(const ScsiCommand& command, std::span<const std::uint8_
 
 /// scsi_datain_unmarshall(task) cast to T; throws ScsiDataError naming `what` on NULL.
 void* unmarshall(scsi_task* task, const char* what);
+
+/// The bits libiscsi stored in an enum-typed field, read as the integer they are: the page
+/// may hold values the enum does not name (a qualifier of 5, a code set of 9), and reading
+/// such a value as the enum is undefined behaviour (UBSan stops on it).
+template <typename Enum>
+std::uint32_t raw_field(const Enum& field) noexcept {
+    static_assert(std::is_enum_v<Enum>);
+    std::underlying_type_t<Enum> value{};
+    std::memcpy(&value, &field, sizeof value);
+    return static_cast<std::uint32_t>(value);
+}
 
 } // namespace mpiod::scsi::detail
