@@ -72,6 +72,13 @@ json path_json(const ControlBackend& b, const std::string& id) {
     return nullptr;
 }
 
+// The LU after an action on it, or null if it vanished meanwhile.
+json lu_json(const ControlBackend& b, const std::string& key) {
+    auto lus = b.lus();
+    const auto* found = find_lu(lus, key);
+    return found != nullptr ? json(*found) : json(nullptr);
+}
+
 json cmd_status(ControlBackend& b, const json&) {
     return status_json(b.daemon_status(), b.lus(), Clock::now());
 }
@@ -116,9 +123,7 @@ json cmd_set_policy(ControlBackend& b, const json& req) {
     auto lu = string_arg(req, "set-policy", "lu");
     auto policy = string_arg(req, "set-policy", "policy");
     check(b.set_policy(lu, policy));
-    auto lus = b.lus();
-    const auto* found = find_lu(lus, lu);
-    return found != nullptr ? json(*found) : json(nullptr);
+    return lu_json(b, lu);
 }
 
 json cmd_reload(ControlBackend& b, const json&) {
@@ -129,17 +134,13 @@ json cmd_reload(ControlBackend& b, const json&) {
 json cmd_resize(ControlBackend& b, const json& req) {
     auto lu = string_arg(req, "resize", "lu");
     check(b.resize(lu));
-    auto lus = b.lus();
-    const auto* found = find_lu(lus, lu);
-    return found != nullptr ? json(*found) : json(nullptr);
+    return lu_json(b, lu);
 }
 
 json cmd_detach(ControlBackend& b, const json& req) {
     auto lu = string_arg(req, "detach", "lu");
     check(b.detach(lu));
-    auto lus = b.lus();
-    const auto* found = find_lu(lus, lu);
-    return found != nullptr ? json(*found) : json(nullptr);
+    return lu_json(b, lu);
 }
 
 // Acted on by the connection once the reply is written (see ControlBackend).

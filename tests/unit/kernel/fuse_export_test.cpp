@@ -17,7 +17,7 @@
 
 #include "exports/kernel/fuse_export.hpp"
 #include "tests/support/memory_target.hpp"
-#include "tests/unit/control/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace mpiod;
 

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "exports/kernel/nbd_sysfs.hpp"
-#include "tests/unit/control/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace mpiod;
 namespace fs = std::filesystem;

@@ -14,29 +14,9 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "tests/support/temp_dir.hpp"
+
 namespace mpiod::test {
-
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = "/tmp/mpiod-names-XXXXXX";
-        if (::mkdtemp(tmpl.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
 
 // Routes spdlog's default logger (warnings and errors) into a string for the test's life.
 class LogCapture {

@@ -12,7 +12,7 @@ namespace mpiod::test {
 class TempDir {
 public:
     TempDir() {
-        std::string tmpl = "/tmp/mpiod-control-XXXXXX";
+        std::string tmpl = "/tmp/mpiod-test-XXXXXX";
         if (::mkdtemp(tmpl.data()) == nullptr) {
             throw std::runtime_error("mkdtemp failed");
         }
