@@ -15,8 +15,8 @@
 
 #include "daemon/control_server.hpp"
 #include "tests/support/run_until.hpp"
-#include "tests/unit/control/fake_backend.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/unit/control/fake_backend.hpp"
 #include "tests/unit/control/test_client.hpp"
 
 using nlohmann::json;

@@ -17,8 +17,8 @@
 #include "ctl/cli.hpp"
 #include "daemon/control_server.hpp"
 #include "tests/support/run_until.hpp"
-#include "tests/unit/control/fake_backend.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/unit/control/fake_backend.hpp"
 
 using nlohmann::json;
 using namespace mpiod;
