@@ -34,10 +34,7 @@ std::optional<Found> discover(boost::asio::io_context& ctx, const std::string& p
 } // namespace
 
 TEST_CASE("discovery lists the disk LUNs of every target", "[iscsi][tgt][discovery]") {
-    if (!TgtFixture::available()) {
-        WARN("tgt not installed: skipped");
-        return;
-    }
+    REQUIRE_TGT();
     TgtFixture tgt;
     tgt.add_lun(1, 1, 8, "60014050000000000000000000000011");
     tgt.add_lun(1, 2, 8, "60014050000000000000000000000012");

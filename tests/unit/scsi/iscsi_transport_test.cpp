@@ -77,10 +77,7 @@ bool all(const IoBuffer& b, std::uint32_t len, char fill) {
 } // namespace
 
 TEST_CASE("open reads identity and geometry; data round-trips", "[iscsi][tgt]") {
-    if (!TgtFixture::available()) {
-        WARN("tgt not installed: skipped");
-        return;
-    }
+    REQUIRE_TGT();
     TgtFixture tgt;
     tgt.add_lun(1, 1, 64, scsi_id);
     boost::asio::io_context ctx;
@@ -133,10 +130,7 @@ TEST_CASE("open reads identity and geometry; data round-trips", "[iscsi][tgt]") 
 }
 
 TEST_CASE("every open re-reads identity (reinstatement)", "[iscsi][tgt]") {
-    if (!TgtFixture::available()) {
-        WARN("tgt not installed: skipped");
-        return;
-    }
+    REQUIRE_TGT();
     TgtFixture tgt;
     tgt.add_lun(1, 1, 16, scsi_id);
     boost::asio::io_context ctx;
@@ -175,10 +169,7 @@ TEST_CASE("open errors are clear", "[iscsi]") {
 }
 
 TEST_CASE("a killed target fails in-flight I/O at once as path errors", "[iscsi][tgt][failure]") {
-    if (!TgtFixture::available()) {
-        WARN("tgt not installed: skipped");
-        return;
-    }
+    REQUIRE_TGT();
     TgtFixture tgt;
     tgt.add_lun(1, 1, 64, scsi_id);
     boost::asio::io_context ctx;
@@ -210,10 +201,7 @@ TEST_CASE("a killed target fails in-flight I/O at once as path errors", "[iscsi]
 }
 
 TEST_CASE("a hung target times commands out and drops the session", "[iscsi][tgt][failure]") {
-    if (!TgtFixture::available()) {
-        WARN("tgt not installed: skipped");
-        return;
-    }
+    REQUIRE_TGT();
     TgtFixture tgt;
     tgt.add_lun(1, 1, 64, scsi_id);
     boost::asio::io_context ctx;
@@ -240,10 +228,7 @@ TEST_CASE("a hung target times commands out and drops the session", "[iscsi][tgt
 }
 
 TEST_CASE("a deleted connection is a path error; the path reopens", "[iscsi][tgt][failure]") {
-    if (!TgtFixture::available()) {
-        WARN("tgt not installed: skipped");
-        return;
-    }
+    REQUIRE_TGT();
     TgtFixture tgt;
     tgt.add_lun(1, 1, 64, scsi_id);
     boost::asio::io_context ctx;
@@ -260,10 +245,7 @@ TEST_CASE("a deleted connection is a path error; the path reopens", "[iscsi][tgt
 }
 
 TEST_CASE("CHAP credentials come from the URI", "[iscsi][tgt]") {
-    if (!TgtFixture::available()) {
-        WARN("tgt not installed: skipped");
-        return;
-    }
+    REQUIRE_TGT();
     TgtFixture tgt;
     tgt.add_lun(1, 1, 16, scsi_id);
     tgt.shell("tgtadm_for t --lld iscsi --op new --mode account --user mpiod --password "
@@ -283,10 +265,7 @@ TEST_CASE("CHAP credentials come from the URI", "[iscsi][tgt]") {
 }
 
 TEST_CASE("the storage's refusals reach the client as target errors", "[iscsi][tgt][sense]") {
-    if (!TgtFixture::available()) {
-        WARN("tgt not installed: skipped");
-        return;
-    }
+    REQUIRE_TGT();
     TgtFixture tgt;
     boost::asio::io_context ctx;
     SECTION("RESERVATION CONFLICT: another initiator holds a reservation") {
@@ -331,10 +310,7 @@ TEST_CASE("the storage's refusals reach the client as target errors", "[iscsi][t
 }
 
 TEST_CASE("trim on a thin LU goes out as UNMAP", "[iscsi][tgt][trim]") {
-    if (!TgtFixture::available()) {
-        WARN("tgt not installed: skipped");
-        return;
-    }
+    REQUIRE_TGT();
     TgtFixture tgt;
     tgt.add_lun(1, 1, 16, scsi_id, "thin_provisioning=1");
     boost::asio::io_context ctx;

@@ -46,3 +46,12 @@ private:
 };
 
 } // namespace mpiod::test
+
+/// Every test that needs a tgtd starts with this: a missing tgt is a failure, not a skip
+/// (scripts/install-deps.sh installs it).
+#define REQUIRE_TGT()                                                                              \
+    do {                                                                                           \
+        if (!::mpiod::test::TgtFixture::available()) {                                             \
+            FAIL("tgt (tgtd, tgtadm) is not installed: scripts/install-deps.sh installs it");      \
+        }                                                                                          \
+    } while (false)
