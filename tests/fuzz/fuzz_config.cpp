@@ -18,22 +18,43 @@ bool has_path(const mpiod::DaemonConfig& c, const std::string& id, const std::st
                        [&](const mpiod::PathConfig& p) { return p.id == id && p.wwid == wwid; });
 }
 
+bool identified_at_run_time(const mpiod::PathConfig& p) {
+    return p.uri.rfind("iscsi://", 0) == 0 && p.wwid.empty();
+}
+
+bool is_unidentified_path(const mpiod::DaemonConfig& c, const std::string& id) {
+    return std::any_of(c.paths.begin(), c.paths.end(), [&](const mpiod::PathConfig& p) {
+        return p.id == id && identified_at_run_time(p);
+    });
+}
+
 void check_loaded(const mpiod::DaemonConfig& c) {
     using mpiod::fuzz::finding;
     if (c.paths.empty()) {
         finding("a configuration without paths loaded");
     }
     std::set<std::string> ids;
+    std::size_t identified = 0;
     for (const auto& p : c.paths) {
-        if (p.id.empty() || p.uri.empty() || p.wwid.empty() || !ids.insert(p.id).second) {
-            finding("a path with an empty or repeated id, uri or wwid loaded");
+        if (p.id.empty() || p.uri.empty() || !ids.insert(p.id).second) {
+            finding("a path with an empty or repeated id, or an empty uri, loaded");
         }
+        // Only SCSI paths may leave the wwid to VPD 0x83; NBD reports no identity.
+        if (p.wwid.empty() && !identified_at_run_time(p)) {
+            finding("a non-SCSI path without a wwid loaded");
+        }
+        identified += p.wwid.empty() ? 0 : 1;
     }
+    const bool some_unidentified = identified != c.paths.size();
     std::set<std::string> aliases;
     std::size_t paths_in_lus = 0;
     for (const auto& lu : c.lus) {
-        if (lu.path_ids.empty() || lu.alias.empty() || !aliases.insert(lu.alias).second) {
-            finding("an LU without paths, or with an empty or repeated alias, loaded");
+        if (lu.alias.empty() || !aliases.insert(lu.alias).second) {
+            finding("an LU with an empty or repeated alias loaded");
+        }
+        // An LU without configured paths is settings for an LU SCSI paths may turn out to reach.
+        if (lu.path_ids.empty() && !some_unidentified) {
+            finding("an LU without paths loaded while every path has its wwid");
         }
         for (const auto& id : lu.path_ids) {
             if (!has_path(c, id, lu.wwid)) {
@@ -41,14 +62,17 @@ void check_loaded(const mpiod::DaemonConfig& c) {
             }
         }
         for (const auto& id : lu.standby) {
-            if (std::find(lu.path_ids.begin(), lu.path_ids.end(), id) == lu.path_ids.end()) {
-                finding("a standby path that is not a path of its LU");
+            const bool own =
+                std::find(lu.path_ids.begin(), lu.path_ids.end(), id) != lu.path_ids.end();
+            if (!own && !is_unidentified_path(c, id)) {
+                finding("a standby path that is neither a path of its LU nor one identified "
+                        "at run time");
             }
         }
         paths_in_lus += lu.path_ids.size();
     }
-    if (paths_in_lus != c.paths.size()) {
-        finding("paths and the LUs' path lists do not match one to one");
+    if (paths_in_lus != identified) {
+        finding("paths with a wwid and the LUs' path lists do not match one to one");
     }
 }
 
