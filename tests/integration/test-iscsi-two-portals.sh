@@ -28,7 +28,7 @@ log "deleting one path's connection"
 tgt_drop_one_connection t 1
 wait $FIO || { cat "$T/portals.fio.txt"; fail "fio saw errors across the connection delete"; }
 grep -q "err= 0" "$T/portals.fio.txt" || fail "fio reported errors"
-grep -q "session lost" "$T/mpiod.log" || fail "no path saw its session drop"
+grep -q "connection lost" "$T/mpiod.log" || fail "no path saw its session drop"
 wait_for 20 path_is a active || fail "path a is $(path_state a)"
 wait_for 20 path_is b active || fail "path b is $(path_state b)"
 log "data written through mpiod is on the backing file"
