@@ -26,16 +26,17 @@ namespace mpiod {
 
 namespace {
 
-constexpr std::array<std::string_view, 7> top_keys{
-    "defaults", "log_level", "control_socket", "bindings_file", "export", "paths", "lus"};
+constexpr std::array<std::string_view, 8> top_keys{
+    "defaults", "log_level", "control_socket", "bindings_file", "export", "scan", "paths", "lus"};
+constexpr std::array<std::string_view, 2> scan_keys{"scsi_generic", "exclude"};
 constexpr std::array<std::string_view, 3> path_keys{"id", "uri", "wwid"};
 constexpr std::array<std::string_view, 7> export_keys{
     "dir", "tcp", "kind", "fuse_dir", "queues", "reattach_timeout", "detach_on_stop"};
 constexpr std::array<std::string_view, 5> export_kinds{"auto", "nbd", "fuse", "fuse-file",
                                                        "socket"};
 constexpr std::array<std::string_view, 5> log_levels{"trace", "debug", "info", "warn", "error"};
-constexpr std::array<std::string_view, 7> uri_schemes{
-    "nbd", "nbds", "nbd+unix", "nbds+unix", "nbd+vsock", "nbds+vsock", "iscsi"};
+constexpr std::array<std::string_view, 8> uri_schemes{
+    "nbd", "nbds", "nbd+unix", "nbds+unix", "nbd+vsock", "nbds+vsock", "iscsi", "sg"};
 // sun_path holds the path and its terminating NUL.
 constexpr std::size_t max_socket_path = sizeof(sockaddr_un{}.sun_path) - 1;
 
@@ -130,6 +131,9 @@ void check_uri(const ConfigNode& node, const std::string& uri) {
         throw node.error("unsupported URI scheme " + in_quotes(scheme) +
                          " (valid: " + join(uri_schemes) + ")");
     }
+    if (scheme == "sg" && (uri.size() <= sep + 4 || uri[sep + 3] != '/')) {
+        throw node.error(in_quotes(uri) + ": an sg:// URI names a device node: sg:///dev/sgN");
+    }
     if (scheme.ends_with("+unix") && uri.find("socket=") == std::string::npos) {
         throw node.error(in_quotes(uri) + ": a " + scheme + ":// URI needs ?socket=PATH");
     }
@@ -152,7 +156,7 @@ PathConfig path_of(const ConfigNode& item, std::map<std::string, int>& id_lines)
     p.uri = uri.text();
     check_uri(uri, p.uri);
     // SCSI paths report their identity (VPD 0x83); NBD has none, so config must give it.
-    const bool scsi = p.uri.rfind("iscsi://", 0) == 0;
+    const bool scsi = is_scsi_uri(p.uri);
     auto wwid = item.find("wwid");
     if (!wwid && !scsi) {
         throw item.missing("wwid");
@@ -164,6 +168,29 @@ PathConfig path_of(const ConfigNode& item, std::map<std::string, int>& id_lines)
         }
     }
     return p;
+}
+
+ScanConfig scan_of(const ConfigNode& node) {
+    node.expect_map(scan_keys);
+    ScanConfig out;
+    if (auto sg = node.find("scsi_generic")) {
+        out.scsi_generic = sg->boolean();
+    }
+    if (auto exclude = node.find_section("exclude")) {
+        for (const ConfigNode& item : exclude->items()) {
+            std::string name = item.text();
+            if (name.rfind("/dev/", 0) == 0) {
+                name = name.substr(5);
+            }
+            if (name.rfind("sg", 0) != 0 || name.size() == 2 ||
+                name.find_first_not_of("0123456789", 2) != std::string::npos) {
+                throw item.error(in_quotes(item.text()) + " is not a SCSI generic device " +
+                                 "(sgN or /dev/sgN)");
+            }
+            out.exclude.push_back(std::move(name));
+        }
+    }
+    return out;
 }
 
 DaemonConfig config_of(const ConfigNode& root) {
@@ -190,11 +217,21 @@ DaemonConfig config_of(const ConfigNode& root) {
         config.bindings_file = absolute_path(*bindings);
     }
 
+    if (auto scan = root.find_section("scan")) {
+        config.scan = scan_of(*scan);
+    }
+
     LuAssembly lus;
-    const ConfigNode paths = root.require("paths");
-    const auto items = paths.items();
-    if (items.empty()) {
-        throw paths.error("at least one path is required");
+    if (config.scan.scsi_generic) {
+        lus.expect_discovered_paths();
+    }
+    std::vector<ConfigNode> items;
+    if (auto paths = root.find("paths"); paths || !config.scan.scsi_generic) {
+        const ConfigNode listed = root.require("paths");
+        items = listed.items();
+        if (items.empty() && !config.scan.scsi_generic) {
+            throw listed.error("at least one path is required (or scan: scsi_generic: true)");
+        }
     }
     std::map<std::string, int> id_lines;
     for (const ConfigNode& item : items) {
@@ -215,6 +252,10 @@ DaemonConfig config_of(const ConfigNode& root) {
 }
 
 } // namespace
+
+bool is_scsi_uri(const std::string& uri) {
+    return uri.rfind("iscsi://", 0) == 0 || uri.rfind("sg://", 0) == 0;
+}
 
 std::uint32_t LuConfig::weight_of(const std::string& path_id) const {
     auto it = weights.find(path_id);

@@ -14,12 +14,15 @@
 
 namespace mpiod {
 
-/// One path (today always NBD): where it goes and which LU it reaches.
+/// One path: where it goes and which LU it reaches.
 struct PathConfig {
-    std::string id;   // unique in the daemon, [A-Za-z0-9_.-]+
-    std::string uri;  // nbd://, nbds://, nbd+unix://, nbds+unix://, nbd+vsock://, nbds+vsock://
-    std::string wwid; // the LU's identity (NBD has no VPD page to report one)
-    int line = 0;     // 1-based line of the path's entry, for later messages
+    std::string id;  // unique in the daemon, [A-Za-z0-9_.-]+
+    std::string uri; // nbd://, nbds://, nbd+unix://, nbds+unix://, nbd+vsock://, nbds+vsock://,
+                     // iscsi://host[:port]/iqn/lun, sg:///dev/sgN
+    /// The LU's identity: required for NBD (no VPD page to report one); for SCSI paths
+    /// (iscsi, sg) empty = read from VPD 0x83 at run time.
+    std::string wwid;
+    int line = 0; // 1-based line of the path's entry, for later messages
 };
 
 /// One logical unit: every path with the same wwid, plus its settings.
@@ -59,12 +62,24 @@ struct ExportConfig {
     }
 };
 
+/// Paths the daemon finds itself, on top of the configured ones.
+struct ScanConfig {
+    /// Every SCSI generic device of a disk (/sys/class/scsi_generic/sgN, type 0) becomes a
+    /// path "sgN" (unless a configured sg:// path names that device), grouped by its WWID.
+    bool scsi_generic = false;
+    std::vector<std::string> exclude; // device names ("sg0") never to scan
+};
+
+/// True for the URI schemes of SCSI paths, whose identity comes from VPD 0x83.
+bool is_scsi_uri(const std::string& uri);
+
 struct DaemonConfig {
     std::filesystem::path source;  // the file loaded, or parse_config's source_name
     LuSettings defaults;           // built-in defaults <- `defaults:`
     std::vector<PathConfig> paths; // in file order, which is priority order within an LU
     std::vector<LuConfig> lus;     // one per distinct path wwid, in order of first use
     ExportConfig exports;
+    ScanConfig scan;
     std::filesystem::path control_socket = "/run/mpiod/control.sock";
     std::string log_level = "info"; // trace|debug|info|warn|error
     /// NAME WWID lines naming the LUs found by SCSI identity that have no alias (mpatha...).

@@ -46,11 +46,11 @@ std::string LuAssembly::path_of(const LuConfig& lu, const ConfigNode& where, std
     auto listed = [&id](const std::vector<std::string>& ids) {
         return std::find(ids.begin(), ids.end(), id) != ids.end();
     };
-    if (!listed(lu.path_ids) && !listed(unidentified_)) {
-        throw where.error("path " + in_quotes(id) +
-                          " is not a path of this LU (its paths: " + join(lu.path_ids) + ")");
+    if (listed(lu.path_ids) || listed(unidentified_) || (discovered_ && is_name(id))) {
+        return id;
     }
-    return id;
+    throw where.error("path " + in_quotes(id) +
+                      " is not a path of this LU (its paths: " + join(lu.path_ids) + ")");
 }
 
 void LuAssembly::apply_entry(const ConfigNode& entry, const LuSettings& defaults) {
@@ -59,7 +59,7 @@ void LuAssembly::apply_entry(const ConfigNode& entry, const LuSettings& defaults
     const std::string w = wwid.text();
     auto it = index_.find(w);
     if (it == index_.end()) {
-        if (unidentified_.empty()) {
+        if (unidentified_.empty() && !discovered_) {
             throw wwid.error("no path has wwid " + in_quotes(w) +
                              " (add a path with this wwid, or remove this entry)");
         }

@@ -23,6 +23,10 @@ public:
     /// wwids no configured path has, and name this path in standby/weights/throughput.
     void add_identified_later(const std::string& path_id) { unidentified_.push_back(path_id); }
 
+    /// Paths are also found at run time (scan: scsi_generic): `lus:` entries may name any
+    /// wwid, and any path id in standby/weights/throughput.
+    void expect_discovered_paths() { discovered_ = true; }
+
     /// Applies one `lus:` entry; call after every add_path(). Settings start from `defaults`.
     void apply_entry(const ConfigNode& entry, const LuSettings& defaults);
 
@@ -45,6 +49,7 @@ private:
     std::vector<Draft> drafts_;
     std::map<std::string, std::size_t> index_; // wwid -> position in drafts_
     std::vector<std::string> unidentified_;    // ids of paths without a configured wwid
+    bool discovered_ = false;                  // paths the daemon finds itself
 };
 
 } // namespace mpiod

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/path_factory.hpp"
+#include "daemon/scanned_paths.hpp"
 #include "policies/policy_registry.hpp"
 
 #include <systemd/sd-daemon.h>
@@ -417,6 +418,7 @@ std::string Daemon::reload() {
     DaemonConfig next;
     try {
         next = load_config(config_.source);
+        add_scanned_paths(next);
     } catch (const ConfigError& e) {
         return std::string("configuration not reloaded: ") + e.what();
     }

@@ -9,6 +9,7 @@
 #include "config/daemon_config.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/scanned_paths.hpp"
 
 int main(int argc, char** argv) {
     // I/O buffers of up to 32 MiB come and go per request: keep glibc from returning each
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
     }
     mpiod::setup_logging(config.log_level);
     spdlog::info("mpiod {} starting with {}", MPIOD_VERSION, config_file);
+    mpiod::add_scanned_paths(config);
     mpiod::Daemon daemon(std::move(config));
     return daemon.run();
 }

@@ -19,7 +19,7 @@ bool has_path(const mpiod::DaemonConfig& c, const std::string& id, const std::st
 }
 
 bool identified_at_run_time(const mpiod::PathConfig& p) {
-    return p.uri.rfind("iscsi://", 0) == 0 && p.wwid.empty();
+    return mpiod::is_scsi_uri(p.uri) && p.wwid.empty();
 }
 
 bool is_unidentified_path(const mpiod::DaemonConfig& c, const std::string& id) {
@@ -30,8 +30,8 @@ bool is_unidentified_path(const mpiod::DaemonConfig& c, const std::string& id) {
 
 void check_loaded(const mpiod::DaemonConfig& c) {
     using mpiod::fuzz::finding;
-    if (c.paths.empty()) {
-        finding("a configuration without paths loaded");
+    if (c.paths.empty() && !c.scan.scsi_generic) {
+        finding("a configuration without paths (and without a scan) loaded");
     }
     std::set<std::string> ids;
     std::size_t identified = 0;
@@ -39,13 +39,13 @@ void check_loaded(const mpiod::DaemonConfig& c) {
         if (p.id.empty() || p.uri.empty() || !ids.insert(p.id).second) {
             finding("a path with an empty or repeated id, or an empty uri, loaded");
         }
-        // Only SCSI paths may leave the wwid to VPD 0x83; NBD reports no identity.
+        // Only SCSI paths (iscsi, sg) may leave the wwid to VPD 0x83; NBD reports none.
         if (p.wwid.empty() && !identified_at_run_time(p)) {
             finding("a non-SCSI path without a wwid loaded");
         }
         identified += p.wwid.empty() ? 0 : 1;
     }
-    const bool some_unidentified = identified != c.paths.size();
+    const bool some_unidentified = identified != c.paths.size() || c.scan.scsi_generic;
     std::set<std::string> aliases;
     std::size_t paths_in_lus = 0;
     for (const auto& lu : c.lus) {
@@ -64,7 +64,7 @@ void check_loaded(const mpiod::DaemonConfig& c) {
         for (const auto& id : lu.standby) {
             const bool own =
                 std::find(lu.path_ids.begin(), lu.path_ids.end(), id) != lu.path_ids.end();
-            if (!own && !is_unidentified_path(c, id)) {
+            if (!own && !is_unidentified_path(c, id) && !c.scan.scsi_generic) {
                 finding("a standby path that is neither a path of its LU nor one identified "
                         "at run time");
             }

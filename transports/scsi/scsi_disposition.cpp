@@ -130,6 +130,8 @@ Disposition classify(const ScsiReply& reply) noexcept {
         return path("transport failure", ENOTCONN);
     case CommandEnd::timed_out:
         return {Action::timed_out, ETIMEDOUT, false, "command timeout"};
+    case CommandEnd::transport_busy:
+        return {Action::retry_later, EAGAIN, false, "transport busy"};
     case CommandEnd::completed:
         break;
     }

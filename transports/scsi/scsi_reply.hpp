@@ -13,6 +13,9 @@ enum class CommandEnd : std::uint8_t {
     completed,        // the device answered: see status (and sense)
     transport_failed, // connection lost, cancelled, protocol error, device gone
     timed_out,        // no answer within the transport's command timeout
+    /// Not delivered for a transient reason below the device (SG host byte BUS_BUSY,
+    /// SOFT_ERROR, IMM_RETRY, REQUEUE, TRANSPORT_DISRUPTED, RESET): retried later, bounded.
+    transport_busy,
 };
 
 namespace status {

@@ -92,7 +92,7 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
      "t.yaml:5: only one YAML document is allowed (remove the second '---')"},
     {"an unknown top-level key", path_a + "logging: debug\n",
      "t.yaml:5: logging: unknown key (valid keys: defaults, log_level, control_socket, "
-     "bindings_file, export, paths, lus)"},
+     "bindings_file, export, scan, paths, lus)"},
     {"a relative bindings file", path_a + "bindings_file: bindings\n",
      "t.yaml:5: bindings_file: \"bindings\" is not an absolute path"},
     {"an unknown key in defaults", "defaults:\n  io_timout: 5s\n" + path_a,
@@ -115,7 +115,7 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
     {"a key that is not a single value", path_a + "[a, b]: 1\n",
      "t.yaml:5: a key must be a single value"},
     {"no paths section", "log_level: info\n", "t.yaml:1: paths: required key missing"},
-    {"an empty paths list", "paths: []\n", "t.yaml:1: paths: at least one path is required"},
+    {"an empty paths list", "paths: []\n", "t.yaml:1: paths: at least one path is required (or scan: scsi_generic: true)"},
     {"paths left empty", "paths:\n", "t.yaml:1: paths: expected a list, found nothing"},
     {"paths as a mapping", "paths:\n  id: a\n",
      "t.yaml:1: paths: expected a list, found a mapping"},
@@ -156,7 +156,7 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
     uri: fcp://0x5000/1
     wwid: w1
 )", "t.yaml:3: paths[0].uri: unsupported URI scheme \"fcp\" (valid: nbd, nbds, nbd+unix, "
-    "nbds+unix, nbd+vsock, nbds+vsock, iscsi)"},
+    "nbds+unix, nbd+vsock, nbds+vsock, iscsi, sg)"},
     {"a uri that is a file name", R"(paths:
   - id: a
     uri: /tmp/a.sock
@@ -167,6 +167,16 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
     {"a lus entry for an unknown wwid when every path has one", path_a + "lus:\n  - wwid: w9\n",
      "t.yaml:6: lus[0].wwid: no path has wwid \"w9\" (add a path with this wwid, or remove this "
      "entry)"},
+    {"an sg uri without a device node", R"(paths:
+  - id: a
+    uri: sg://sg0
+)", "t.yaml:3: paths[0].uri: \"sg://sg0\": an sg:// URI names a device node: sg:///dev/sgN"},
+    {"no paths and no scan", "scan:\n  scsi_generic: false\npaths: []\n",
+     "t.yaml:3: paths: at least one path is required (or scan: scsi_generic: true)"},
+    {"a scan exclude that is not an sg device", "scan:\n  scsi_generic: true\n  exclude: [sda]\n",
+     "t.yaml:3: scan.exclude[0]: \"sda\" is not a SCSI generic device (sgN or /dev/sgN)"},
+    {"an unknown scan key", "scan:\n  scsi: true\n",
+     "t.yaml:2: scan.scsi: unknown key (valid keys: scsi_generic, exclude)"},
     {"a unix uri without a socket", R"(paths:
   - id: a
     uri: nbd+unix:///export

@@ -302,3 +302,31 @@ lus:
     CHECK(lu_named(c, "logs").alias_given);
     CHECK(c.bindings_file == "/var/lib/mpiod/bindings");
 }
+
+TEST_CASE("scan: scsi_generic makes paths optional and lets lus entries wait for sg paths",
+          "[config]") {
+    auto c = parse_config(R"(scan:
+  scsi_generic: true
+  exclude: [sg0, /dev/sg12]
+lus:
+  - wwid: 35333333000001f40
+    alias: db0
+    standby: [sg3]
+)",
+                          "t.yaml");
+    CHECK(c.paths.empty());
+    CHECK(c.scan.scsi_generic);
+    CHECK(c.scan.exclude == std::vector<std::string>{"sg0", "sg12"});
+    REQUIRE(c.lus.size() == 1);
+    CHECK(c.lus[0].path_ids.empty());
+    CHECK(c.lus[0].is_standby("sg3"));
+}
+
+TEST_CASE("an sg path may leave its wwid to VPD 0x83", "[config]") {
+    auto c = parse_config("paths:\n  - {id: local, uri: \"sg:///dev/sg1\"}\n", "t.yaml");
+    REQUIRE(c.paths.size() == 1);
+    CHECK(c.paths[0].wwid.empty());
+    CHECK(is_scsi_uri(c.paths[0].uri));
+    CHECK_FALSE(c.scan.scsi_generic);
+    CHECK(c.lus.empty());
+}

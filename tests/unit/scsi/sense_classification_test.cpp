@@ -80,6 +80,8 @@ TEST_CASE("sense and status classification table", "[scsi][sense]") {
         // path errors
         {"transport failure", ended(CommandEnd::transport_failed), A::path_error, ENOTCONN, false},
         {"timeout", ended(CommandEnd::timed_out), A::timed_out, ETIMEDOUT, false},
+        {"transport busy (SG host byte)", ended(CommandEnd::transport_busy), A::retry_later, EAGAIN,
+         false},
         {"NOT READY other", sense(sense_key::not_ready, 0x04, 0x03), A::path_error, EIO, false},
         {"LU not supported on this port", sense(sense_key::illegal_request, 0x25, 0x00),
          A::path_error, ENXIO, false},
