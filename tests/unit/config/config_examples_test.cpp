@@ -56,12 +56,12 @@ TEST_CASE("every example configuration in config/examples loads", "[config]") {
         DaemonConfig c;
         REQUIRE_NOTHROW(c = load_config(entry.path()));
         CHECK(c.source == entry.path());
-        CHECK_FALSE(c.lus.empty());
+        CHECK((!c.paths.empty() || c.scan.scsi_generic));
         seen.insert(entry.path().filename().string());
     }
-    CHECK(seen == std::set<std::string>{"round-robin-with-standby.yaml",
-                                        "service-time-three-paths.yaml", "tcp-export.yaml",
-                                        "two-nbd-paths-failover.yaml"});
+    CHECK(seen == std::set<std::string>{"iscsi-discovery.yaml", "round-robin-with-standby.yaml",
+                                        "scsi-generic-scan.yaml", "service-time-three-paths.yaml",
+                                        "tcp-export.yaml", "two-nbd-paths-failover.yaml"});
 }
 
 TEST_CASE("two-nbd-paths-failover.yaml is one failover-only LU over two paths", "[config]") {
@@ -135,4 +135,26 @@ TEST_CASE("load_config reports a missing file as a ConfigError", "[config]") {
 TEST_CASE("load_config reports a directory as a ConfigError", "[config]") {
     TempDir dir;
     CHECK(load_error(dir.path) == dir.path.string() + ": is a directory, not a configuration file");
+}
+
+TEST_CASE("iscsi-discovery.yaml leaves identity to the storage and names one LU ahead",
+          "[config]") {
+    auto c = load_config(examples / "iscsi-discovery.yaml");
+    REQUIRE(c.paths.size() == 2);
+    for (const auto& p : c.paths) {
+        CHECK(p.wwid.empty());
+        CHECK(is_scsi_uri(p.uri));
+    }
+    REQUIRE(c.lus.size() == 1);
+    CHECK(c.lus[0].alias == "db0");
+    CHECK(c.lus[0].path_ids.empty()); // filled when a path reports this wwid
+}
+
+TEST_CASE("scsi-generic-scan.yaml scans sg disks except the boot disk", "[config]") {
+    auto c = load_config(examples / "scsi-generic-scan.yaml");
+    CHECK(c.scan.scsi_generic);
+    CHECK(c.scan.exclude == std::vector<std::string>{"sg0"});
+    REQUIRE(c.paths.size() == 1);
+    CHECK(c.paths[0].uri == "sg:///dev/sg4");
+    CHECK(c.lus.empty());
 }
