@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
-#include <boost/system/errc.hpp>
 #include <spdlog/spdlog.h>
 
 #include "transports/sg/sg_reply.hpp"
@@ -24,8 +23,6 @@
 namespace mpiod {
 
 namespace {
-
-namespace errc = boost::system::errc;
 
 constexpr int min_sg_version = 30000; // the v3 interface (sg_io_hdr)
 // sg allocates indirect-I/O buffers in scatter elements of 32 KiB (SG_SCATTER_SZ), at most
@@ -76,33 +73,46 @@ SgTransport::~SgTransport() {
     *alive_ = false;
 }
 
+int open_sg_device(const std::string& device, std::string& why) {
+    int fd = ::open(device.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        why = "cannot open " + device + ": " + errno_text(e);
+        errno = e;
+        return -1;
+    }
+    struct stat st {};
+    int version = 0;
+    if (::fstat(fd, &st) != 0) {
+        int e = errno;
+        why = "cannot stat " + device + ": " + errno_text(e);
+        ::close(fd);
+        errno = e;
+        return -1;
+    }
+    if (S_ISBLK(st.st_mode)) {
+        why = device + " is a block device; name its SCSI generic node (/dev/sgN, see "
+                       "/sys/block/<disk>/device/scsi_generic/)";
+    } else if (!S_ISCHR(st.st_mode) || ::ioctl(fd, SG_GET_VERSION_NUM, &version) != 0 ||
+               version < min_sg_version) {
+        why = device + " is not a SCSI generic (sg v3) device";
+    } else {
+        return fd;
+    }
+    ::close(fd);
+    errno = ENOTSUP;
+    return -1;
+}
+
 void SgTransport::connect(Connected connected) {
     auto answer = [this, &connected](boost::system::error_code ec, std::string why) {
         boost::asio::post(executor(),
                           [c = std::move(connected), ec, why]() mutable { c(ec, std::move(why)); });
     };
-    int fd = ::open(device_.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    std::string why;
+    int fd = opts_.open_device ? opts_.open_device(device_, why) : open_sg_device(device_, why);
     if (fd < 0) {
-        int e = errno;
-        answer(boost::system::error_code(e, boost::system::system_category()),
-               "cannot open " + device_ + ": " + errno_text(e));
-        return;
-    }
-    struct stat st {};
-    int version = 0;
-    std::string refused;
-    if (::fstat(fd, &st) != 0) {
-        refused = "cannot stat: " + errno_text(errno);
-    } else if (S_ISBLK(st.st_mode)) {
-        refused = "is a block device; name its SCSI generic node (/dev/sgN, see "
-                  "/sys/block/<disk>/device/scsi_generic/)";
-    } else if (!S_ISCHR(st.st_mode) || ::ioctl(fd, SG_GET_VERSION_NUM, &version) != 0 ||
-               version < min_sg_version) {
-        refused = "is not a SCSI generic (sg v3) device";
-    }
-    if (!refused.empty()) {
-        ::close(fd);
-        answer(errc::make_error_code(errc::not_supported), device_ + " " + refused);
+        answer(boost::system::error_code(errno, boost::system::generic_category()), why);
         return;
     }
     // What one command may carry: the queue's transfer limit and sg's buffer limit.

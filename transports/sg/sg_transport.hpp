@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -32,7 +33,15 @@ struct SgTransportOptions {
     /// Commands outstanding on the descriptor; more wait in a queue. sg allows 16 per
     /// descriptor (SG_MAX_QUEUE): a 17th write() fails with EDOM.
     unsigned max_outstanding = 16;
+    /// Opens and checks the device node: the descriptor, or -1 with `why` (and errno for
+    /// the error code: ENOTSUP for a node that is not sg). Empty = open_sg_device. Tests
+    /// put a socket here that speaks the sg v3 write/read protocol.
+    std::function<int(const std::string& device, std::string& why)> open_device;
 };
+
+/// open(O_RDWR | O_NONBLOCK | O_CLOEXEC) of an sg v3 character device; -1 with errno and
+/// `why` otherwise (ENOTSUP: a block device, a regular file, a non-sg character device).
+int open_sg_device(const std::string& device, std::string& why);
 
 /// The device is opened O_NONBLOCK (an open does not wait for the midlayer's error
 /// recovery) and must be an sg character device (SG_GET_VERSION_NUM >= 3.0); a block device
