@@ -1,68 +1,18 @@
 #!/bin/busybox sh
-# /init of the VM test's initramfs (tests/vm/run-vm-test.sh builds it): mpiod attaches the
-# LU served by two host nbdkit paths as /dev/nbdX through netlink; ext4 on it; files written
-# while the host kills one path; checksums verified; mpiod killed -9, then stopped with SIGTERM,
-# and restarted each time, reattaching
-# to the same device (RECONFIGURE); clean unmount and detach. Every result line starts with
-# "MPIOD-VM:" on the serial console; the last one is "MPIOD-VM: PASS" or "MPIOD-VM: FAIL ...".
-/bin/busybox --install -s /bin
-export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mkdir -p /tmp /run /mnt
-mount -t tmpfs tmp /tmp
-mount -t tmpfs run /run
-. /etc/mpiod-vm.env # WWID, ASAN_OPTIONS, UBSAN_OPTIONS
-
-say() { echo "MPIOD-VM: $*" >/dev/console; } # also from $(...) subshells
-now() { cut -d' ' -f1 /proc/uptime; } # seconds, 10 ms resolution
-# elapsed START: seconds since START (a now() value), two decimals
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-finish() {
-    sync
-    poweroff -f
-    sleep 60
-}
-fail() {
-    say "FAIL $*"
-    {
-        for log in /tmp/mpiod*.log; do
-            [ -f "$log" ] || continue
-            echo "---- $log (last 40 lines) ----"
-            tail -n 40 "$log"
-        done
-        echo "---- dmesg (nbd) ----"
-        dmesg | grep -i nbd | tail -n 20
-    } >/dev/console 2>&1
-    finish
-}
-CTL="mpiod-ctl --socket /run/mpiod/control.sock"
-
-say "BOOTED after $(now) s"
-while read -r m; do
-    insmod "/lib/modules/$m.ko" || fail "insmod $m"
-done </etc/modules.order
+# /init of the VM test's NBD scenario (tests/vm/run-vm-test.sh nbd builds the initramfs):
+# mpiod attaches the LU served by two host nbdkit paths as /dev/nbdX through netlink; ext4 on
+# it; files written while the host kills one path; checksums verified; mpiod killed -9, then
+# stopped with SIGTERM, and restarted each time, reattaching to the same device (RECONFIGURE);
+# clean unmount and detach. Every result line starts with "MPIOD-VM:" on the serial console;
+# the last one is "MPIOD-VM: PASS" or "MPIOD-VM: FAIL ...".
+. /lib/guest-lib.sh # say, fail, now, elapsed, load_modules, start_mpiod, wait_device, CTL
+guest_boot           # WWID, ASAN_OPTIONS, UBSAN_OPTIONS from /etc/mpiod-vm.env
+load_modules
 ip link set lo up
 ip link set eth0 up || fail "no eth0"
 ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
 
-start_mpiod() { # LOG
-    mpiod --config /etc/mpiod.yaml >"$1" 2>&1 &
-    MPIOD_PID=$!
-}
-# wait_device SECONDS: until mpiod-ctl lists the LU with a /dev/nbd device; sets DEV
-wait_device() {
-    local deadline=$(($(cut -d. -f1 /proc/uptime) + $1))
-    while [ "$(cut -d. -f1 /proc/uptime)" -lt "$deadline" ]; do
-        DEV=$($CTL list lus 2>/dev/null | grep -o '/dev/nbd[0-9]*' | head -n 1)
-        [ -n "$DEV" ] && return 0
-        kill -0 "$MPIOD_PID" 2>/dev/null || return 1
-        sleep 0.2
-    done
-    return 1
-}
 # write_files PREFIX COUNT [MARK_AT]: 1 MiB files, each written and fsynced; prints the
 # slowest file's time; prints the KILL-PATH-A marker before file MARK_AT.
 write_files() {
@@ -73,7 +23,7 @@ write_files() {
         dd if=/dev/urandom of="/mnt/$1-$i" bs=1M count=1 conv=fsync 2>/dev/null ||
             fail "writing /mnt/$1-$i"
         t=$(elapsed "$t")
-        max=$(awk -v a="$max" -v b="$t" 'BEGIN { print (b > a ? b : a) }')
+        max=$(max_of "$max" "$t")
         i=$((i + 1))
     done
     echo "$max"

@@ -1,10 +1,14 @@
 #!/bin/bash
 # The kernel test: mpiod inside a qemu guest (TCG) running the Debian cloud kernel attaches an
-# LU to /dev/nbdX through generic netlink. The host serves two NBD paths to one image with
-# nbdkit -s behind slirp guestfwd addresses (no host port) and kills path a when
-# the guest says so; the guest (tests/vm/guest-init.sh) does the filesystem work and reports
-# on the serial console. Exits 0 on "MPIOD-VM: PASS", 1 on FAIL, timeout or a missing
-# prerequisite (no silent skip). Prints the measured times.
+# LU to /dev/nbdX through generic netlink. Usage: run-vm-test.sh [nbd|sg] (default nbd).
+#   nbd: the host serves two NBD paths to one image with nbdkit -s behind slirp guestfwd
+#        addresses (no host port) and kills path a when the guest says so; the guest
+#        (tests/vm/guest-init.sh) does the filesystem work.
+#   sg:  no host side: scsi_debug in the guest gives two SCSI paths to one LU (/dev/sg0,
+#        /dev/sg1); the guest (tests/vm/guest-sg.sh) takes them offline in turn under I/O.
+# Both guests share tests/vm/guest-lib.sh and report on the serial console. Exits 0 on
+# "MPIOD-VM: PASS", 1 on FAIL, timeout or a missing prerequisite (no silent skip). Prints the
+# measured times.
 #
 # Environment: MPIOD_BUILD_DIR (default build/), MPIOD_VM_CACHE (kernel .deb cache, default
 # ~/.cache/mpiod-vm), MPIOD_VM_TIMEOUT (seconds for the whole run, default 600),
@@ -20,15 +24,21 @@ CACHE=${MPIOD_VM_CACHE:-${HOME:-/root}/.cache/mpiod-vm}
 LIMIT=${MPIOD_VM_TIMEOUT:-600}
 WWID=36001405f00dbabe00000000000000c1
 T0=$SECONDS
+SCENARIO=${1:-nbd}
 
 say() { echo "== [$((SECONDS - T0))s] $*"; }
 die() { echo "FAIL: $*" >&2; exit 1; }
 left() { echo $((LIMIT - (SECONDS - T0))); }
+case $SCENARIO in
+nbd | sg) ;;
+*) die "unknown scenario '$SCENARIO' (usage: $0 [nbd|sg])" ;;
+esac
 
 # ---- prerequisites: all of them, or a loud failure ----
 missing=()
-for tool in qemu-system-x86_64 cpio gzip depmod dpkg dpkg-deb apt-get apt-cache nbdkit nbdinfo \
-    mke2fs e2fsck ldd python3 timeout; do
+tools=(qemu-system-x86_64 cpio gzip depmod dpkg dpkg-deb apt-get apt-cache ldd python3 timeout)
+[ "$SCENARIO" = nbd ] && tools+=(nbdkit nbdinfo mke2fs e2fsck resize2fs)
+for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]} (scripts/install-deps.sh installs them)"
@@ -94,12 +104,11 @@ VMLINUZ=$KROOT/boot/vmlinuz-$KVER
 [ -f "$VMLINUZ" ] || die "no $VMLINUZ in $DEB"
 say "kernel $KVER"
 
-# ---- host paths: two "servers" on one image, without any host TCP port ----
+# ---- nbd: host paths, two "servers" on one image, without any host TCP port ----
 # Each path is a slirp guestfwd address (a: 10.0.2.100:10809, b: 10.0.2.101:10809). qemu runs
 # the path's serve script for every connection the guest opens, with the connection on its
 # stdin/stdout, and the script execs `nbdkit -s` on the shared image. Killing a path = marking
 # it dead (new connections are closed at once) and kill -9 of every nbdkit serving it.
-truncate -s 128M "$W/lun.img"
 declare -A PATH_ADDR=([a]=10.0.2.100 [b]=10.0.2.101)
 make_path() { # NAME
     # MPIOD_VM_NBDKIT_FILTERS (debugging): e.g. "--filter=log logfile=/tmp/@PATH@.log";
@@ -132,13 +141,19 @@ kill_path() { # NAME
         kill -9 "$pid" 2>/dev/null || true
     done <"$W/$1.pids"
 }
-make_path a
-make_path b
-GUESTFWD=""
-for p in a b; do
-    GUESTFWD+=",guestfwd=tcp:${PATH_ADDR[$p]}:10809-cmd:$W/serve-$p"
-done
-say "paths: a at ${PATH_ADDR[a]}:10809, b at ${PATH_ADDR[b]}:10809 (slirp guestfwd to nbdkit -s)"
+# The guest's network: none for sg (the paths are in the guest), slirp with the paths for nbd.
+NETWORK=(-nic none)
+if [ "$SCENARIO" = nbd ]; then
+    truncate -s 128M "$W/lun.img"
+    make_path a
+    make_path b
+    GUESTFWD=""
+    for p in a b; do
+        GUESTFWD+=",guestfwd=tcp:${PATH_ADDR[$p]}:10809-cmd:$W/serve-$p"
+    done
+    NETWORK=(-netdev "user,id=n0,restrict=on$GUESTFWD" -device virtio-net-pci,netdev=n0)
+    say "paths: a at ${PATH_ADDR[a]}:10809, b at ${PATH_ADDR[b]}:10809 (slirp guestfwd to nbdkit -s)"
+fi
 
 # ---- the initramfs ----
 R=$W/root
@@ -153,11 +168,17 @@ install_binary() { # PATH [NAME]: the binary in /usr/local/bin and the libraries
 }
 install_binary "$BUILD/daemon/mpiod"
 install_binary "$BUILD/ctl/mpiod-ctl"
-install_binary "$(command -v mke2fs)" mkfs.ext4
-install_binary "$(command -v e2fsck)"
-install_binary "$(command -v resize2fs)"
+if [ "$SCENARIO" = nbd ]; then
+    install_binary "$(command -v mke2fs)" mkfs.ext4
+    install_binary "$(command -v e2fsck)"
+    install_binary "$(command -v resize2fs)"
+    MODULES=(nbd virtio_pci virtio_net)
+else
+    # sg and sd_mod before scsi_debug: its disks get their sg and sd devices as they appear.
+    MODULES=(sg sd_mod nbd scsi_debug)
+fi
 # Modules in load order: every dependency (modules.dep, from depmod) before its user.
-python3 - "$KROOT/lib/modules/$KVER" "$R" nbd virtio_pci virtio_net <<'PY' >"$R/etc/modules.order"
+python3 - "$KROOT/lib/modules/$KVER" "$R" "${MODULES[@]}" <<'PY' >"$R/etc/modules.order"
 import os, shutil, sys
 base, root, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
 deps, by_name = {}, {}
@@ -180,7 +201,8 @@ for mod in order:
     shutil.copy(os.path.join(base, mod), os.path.join(root, "lib/modules", name + ".ko"))
     print(name)
 PY
-cat >"$R/etc/mpiod.yaml" <<YAML
+if [ "$SCENARIO" = nbd ]; then # (the sg guest writes its own: nothing in it comes from the host)
+    cat >"$R/etc/mpiod.yaml" <<YAML
 log_level: info
 control_socket: /run/mpiod/control.sock
 export:
@@ -202,12 +224,18 @@ lus:
   - wwid: $WWID
     alias: lu0
 YAML
+fi
 cat >"$R/etc/mpiod-vm.env" <<ENV
-WWID=$WWID
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ENV
-cp "$HERE/guest-init.sh" "$R/init"
+[ "$SCENARIO" = nbd ] && echo "WWID=$WWID" >>"$R/etc/mpiod-vm.env"
+cp "$HERE/guest-lib.sh" "$R/lib/guest-lib.sh"
+if [ "$SCENARIO" = nbd ]; then
+    cp "$HERE/guest-init.sh" "$R/init"
+else
+    cp "$HERE/guest-sg.sh" "$R/init"
+fi
 chmod +x "$R/init"
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initrd.gz"
 say "initramfs $(du -h "$W/initrd.gz" | cut -f1) with $(tr '\n' ' ' <"$R/etc/modules.order")"
@@ -219,7 +247,7 @@ BOOT_START=$SECONDS
 timeout "$(left)" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -display none -monitor none \
     -serial "file:$SERIAL" -no-reboot -kernel "$VMLINUZ" -initrd "$W/initrd.gz" \
     -append "console=ttyS0 panic=-1 quiet" \
-    -netdev "user,id=n0,restrict=on$GUESTFWD" -device virtio-net-pci,netdev=n0 >"$W/qemu.log" 2>&1 &
+    "${NETWORK[@]}" >"$W/qemu.log" 2>&1 &
 QEMU=$!
 PIDS+=("$QEMU")
 booted="" killed="" grown="" result=""
@@ -261,6 +289,6 @@ case $result in
 *)
     echo "---- serial console (last 80 lines) ----"
     tail -n 80 "$SERIAL" | sed 's/\r$//'
-    die "${result#MPIOD-VM: }"
+    die "${result#MPIOD-VM: FAIL }"
     ;;
 esac

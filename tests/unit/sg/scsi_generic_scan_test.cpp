@@ -19,16 +19,18 @@ void write_file(const fs::path& p, const std::string& text) {
     std::ofstream(p) << text;
 }
 
-/// A fake /sys: SCSI devices under devices/pseudo_0/adapter0 (where scsi_debug puts them).
+/// A fake /sys with SCSI devices where scsi_debug puts them (as seen in the VM test's guest):
+/// devices/pseudo_0/adapterH/hostH/targetH:0:0/H:0:0:L, one adapter per host.
 class FakeSysfs {
 public:
     const fs::path& root() const { return dir_.path(); }
 
     /// The H:C:T:L directory of a new SCSI device on host `host`, target 0, LUN `lun`.
     fs::path add_device(int host, int lun) {
-        auto hctl = std::to_string(host) + ":0:0:" + std::to_string(lun);
-        auto dir = root() / "devices" / "pseudo_0" / "adapter0" / ("host" + std::to_string(host)) /
-                   ("target" + std::to_string(host) + ":0:0") / hctl;
+        auto h = std::to_string(host);
+        auto hctl = h + ":0:0:" + std::to_string(lun);
+        auto dir = root() / "devices" / "pseudo_0" / ("adapter" + h) / ("host" + h) /
+                   ("target" + h + ":0:0") / hctl;
         fs::create_directories(dir);
         return dir;
     }
