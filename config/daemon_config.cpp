@@ -26,8 +26,10 @@ namespace mpiod {
 
 namespace {
 
-constexpr std::array<std::string_view, 8> top_keys{
-    "defaults", "log_level", "control_socket", "bindings_file", "export", "scan", "paths", "lus"};
+constexpr std::array<std::string_view, 9> top_keys{
+    "defaults", "log_level", "busy_poll_us", "control_socket", "bindings_file", "export",
+    "scan",     "paths",     "lus"};
+constexpr std::uint64_t max_busy_poll_us = 1000;
 constexpr std::array<std::string_view, 2> scan_keys{"scsi_generic", "exclude"};
 constexpr std::array<std::string_view, 3> path_keys{"id", "uri", "wwid"};
 constexpr std::array<std::string_view, 7> export_keys{
@@ -206,6 +208,9 @@ DaemonConfig config_of(const ConfigNode& root) {
     }
     if (auto level = root.find("log_level")) {
         config.log_level = log_level_of(*level);
+    }
+    if (auto poll = root.find("busy_poll_us")) {
+        config.busy_poll = std::chrono::microseconds(poll->whole_number(0, max_busy_poll_us));
     }
     if (auto socket = root.find("control_socket")) {
         config.control_socket = control_socket_of(*socket);

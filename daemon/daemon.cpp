@@ -14,6 +14,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <spdlog/spdlog.h>
 
+#include "daemon/event_loop.hpp"
 #include "daemon/path_factory.hpp"
 #include "daemon/scanned_paths.hpp"
 #include "policies/policy_registry.hpp"
@@ -76,7 +77,11 @@ int Daemon::run() {
     };
     signals_.async_wait(on_signal);
     watchdog_.start();
-    io_.run();
+    if (config_.busy_poll.count() > 0) {
+        spdlog::info("event loop polls {} us after work before it sleeps",
+                     config_.busy_poll.count());
+    }
+    run_event_loop(io_, config_.busy_poll); // re-read every turn: a reload may change it
     spdlog::info("mpiod stopped");
     return exit_code_;
 }
@@ -439,6 +444,9 @@ std::string Daemon::reload() {
     next.exports = config_.exports;
     next.control_socket = config_.control_socket;
     next.bindings_file = config_.bindings_file;
+    if (next.busy_poll != config_.busy_poll) {
+        spdlog::info("reload: busy_poll_us {}", next.busy_poll.count());
+    }
     if (next.log_level != config_.log_level) {
         spdlog::set_level(spdlog::level::from_str(next.log_level));
         spdlog::info("reload: log level {}", next.log_level);

@@ -12,6 +12,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "core/repeat_filter.hpp"
 #include "core/transport.hpp"
 
 struct nbd_handle;
@@ -94,6 +95,7 @@ private:
     State state_ = State::closed;
     nbd_handle* h_ = nullptr;
     std::shared_ptr<NbdHandleWatch> watch_; // one per handle: stale waits die with it
+    RepeatFilter open_failures_;            // a path that stays down is logged once per reason
     std::shared_ptr<CompletionBatch> finished_;
     boost::asio::steady_timer connect_timer_;
     OpenCompletion open_done_;

@@ -128,6 +128,7 @@ void ScsiPathTransport::probe(std::uint64_t epoch) {
         access_ = identity_.access;
         state_ = State::open;
         open_timer_.cancel();
+        open_failures_.reset();
         TransportInfo info = to_transport_info(identity_);
         const std::uint32_t bs = std::max<std::uint32_t>(identity_.capacity.block_size, 1);
         const std::uint32_t limit = transfer_limit() / bs * bs;
@@ -149,7 +150,7 @@ void ScsiPathTransport::probe(std::uint64_t epoch) {
 }
 
 void ScsiPathTransport::fail_open(boost::system::error_code ec, const std::string& why) {
-    spdlog::warn("{} path {}: open failed: {}", kind(), described_, why);
+    spdlog::log(open_failures_.level(why), "{} path {}: open failed: {}", kind(), described_, why);
     OpenCompletion done = std::move(open_done_);
     close();
     boost::asio::post(ex_, [d = std::move(done), ec]() mutable { std::move(d)(ec, {}); });

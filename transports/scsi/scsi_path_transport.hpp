@@ -18,6 +18,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "core/repeat_filter.hpp"
 #include "core/transport.hpp"
 #include "transports/scsi/lu_identity.hpp"
 #include "transports/scsi/lu_probe.hpp"
@@ -115,6 +116,7 @@ private:
     PathAccess access_ = PathAccess::optimized;
     bool refreshing_access_ = false;
     std::set<std::shared_ptr<Attempt>> delayed_; // waiting for a same-path retry
+    RepeatFilter open_failures_;                 // a path that stays down is logged once per reason
 };
 
 } // namespace mpiod::scsi

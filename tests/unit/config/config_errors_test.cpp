@@ -91,8 +91,10 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
     {"more than one document", path_a + "---\nlog_level: info\n",
      "t.yaml:5: only one YAML document is allowed (remove the second '---')"},
     {"an unknown top-level key", path_a + "logging: debug\n",
-     "t.yaml:5: logging: unknown key (valid keys: defaults, log_level, control_socket, "
-     "bindings_file, export, scan, paths, lus)"},
+     "t.yaml:5: logging: unknown key (valid keys: defaults, log_level, busy_poll_us, "
+     "control_socket, bindings_file, export, scan, paths, lus)"},
+    {"a busy poll beyond a millisecond", path_a + "busy_poll_us: 5000\n",
+     "t.yaml:5: busy_poll_us: 5000 is out of range (0..1000)"},
     {"a relative bindings file", path_a + "bindings_file: bindings\n",
      "t.yaml:5: bindings_file: \"bindings\" is not an absolute path"},
     {"an unknown key in defaults", "defaults:\n  io_timout: 5s\n" + path_a,

@@ -330,3 +330,12 @@ TEST_CASE("an sg path may leave its wwid to VPD 0x83", "[config]") {
     CHECK_FALSE(c.scan.scsi_generic);
     CHECK(c.lus.empty());
 }
+
+TEST_CASE("busy_poll_us is off unless set", "[config]") {
+    CHECK(
+        parse_config("paths:\n  - {id: a, uri: \"sg:///dev/sg1\"}\n", "t.yaml").busy_poll.count() ==
+        0);
+    auto c =
+        parse_config("busy_poll_us: 30\npaths:\n  - {id: a, uri: \"sg:///dev/sg1\"}\n", "t.yaml");
+    CHECK(c.busy_poll == std::chrono::microseconds(30));
+}
