@@ -107,6 +107,12 @@ WWID=$(ctl_field paths id first wwid)
 N=${DEV#/dev/nbd}
 [ -e "/sys/block/nbd$N/backend" ] || fail "$DEV is not bound"
 say "LU $LU (WWID $WWID) on $DEV: first $(ctl_field paths id first access), sg1 $(ctl_field paths id sg1 access)"
+# ALUA from the device itself (REPORT TARGET PORT GROUPS): scsi_debug's host0 is
+# active/optimized, host1 active/non-optimized.
+[ "$(ctl_field paths id first access)" = active/optimized ] ||
+    fail "path first (host0) is $(ctl_field paths id first access), not active/optimized"
+[ "$(ctl_field paths id sg1 access)" = active/non-optimized ] ||
+    fail "path sg1 (host1) is $(ctl_field paths id sg1 access), not active/non-optimized"
 
 # ---- 40 MiB written while sg0 goes offline ----
 dd if=/dev/urandom of=/tmp/data bs=1M count=40 2>/dev/null || fail "preparing /tmp/data"
@@ -130,6 +136,8 @@ while [ "$(wc -l </tmp/write-times)" -lt 5 ]; do
 done
 written=$(ctl_field paths id first bytes_written)
 [ "${written:-0}" -gt 0 ] || fail "path first carried no writes before going offline (the offline would test nothing)"
+[ "$(ctl_field paths id sg1 bytes_written)" = 0 ] ||
+    fail "the non-optimized path sg1 carried writes while the optimized one was usable"
 echo offline >/sys/class/scsi_generic/sg0/device/state || fail "cannot set sg0 offline"
 offline=$(now)
 offline_at=$(wc -l </tmp/write-times)
