@@ -159,6 +159,7 @@ void KernelExports::attach_fuse(std::shared_ptr<IoTarget> target, bool with_loop
     }
     auto slot = std::make_shared<std::optional<LoopDevice>>();
     loops_.push_back(slot);
+    loop_of_[target->name()] = slot;
     loop_worker_.run(
         [slot, file, block, read_only = info.read_only] {
             slot->emplace(LoopDevice::attach(file, block, read_only));
@@ -253,8 +254,8 @@ void KernelExports::async_detach(const std::string& lu_name, Completion<std::str
 void KernelExports::async_resize(const std::string& lu_name, std::uint64_t size_bytes) {
     auto it = nbd_devices_.find(lu_name);
     if (it == nbd_devices_.end()) {
-        if (kind_ == Kind::fuse || kind_ == Kind::fuse_file) {
-            spdlog::warn("lu {}: the FUSE export keeps its old size until mpiod restarts", lu_name);
+        if (fuse_ && (kind_ == Kind::fuse || kind_ == Kind::fuse_file)) {
+            resize_fuse(lu_name, size_bytes);
         }
         return;
     }
@@ -266,6 +267,35 @@ void KernelExports::async_resize(const std::string& lu_name, std::uint64_t size_
         } else {
             spdlog::error("lu {}: resizing {}: {}", lu_name, device->device_path(), error);
         }
+    });
+}
+
+void KernelExports::resize_fuse(const std::string& lu_name, std::uint64_t size_bytes) {
+    auto loop = loop_of_.count(lu_name) != 0 ? loop_of_[lu_name] : nullptr;
+    fuse_->async_resize(lu_name, [this, lu_name, size_bytes, loop](std::string error) {
+        if (!error.empty()) {
+            spdlog::error("lu {}: resizing its FUSE file: {}", lu_name, error);
+            return;
+        }
+        spdlog::info("lu {}: FUSE file resized to {} bytes", lu_name, size_bytes);
+        if (!loop || stopping_) {
+            return;
+        }
+        // The slot is the loop worker's: set the capacity there (it asks the FUSE file for
+        // its size, which `ex` answers).
+        loop_worker_.run(
+            [loop] {
+                if (*loop) {
+                    (*loop)->set_capacity();
+                }
+            },
+            [lu_name, size_bytes](std::string loop_error) {
+                if (loop_error.empty()) {
+                    spdlog::info("lu {}: loop device resized to {} bytes", lu_name, size_bytes);
+                } else {
+                    spdlog::error("lu {}: resizing its loop device: {}", lu_name, loop_error);
+                }
+            });
     });
 }
 

@@ -78,8 +78,8 @@ public:
     /// loop device cannot wait on requests nobody will answer. nbd devices are detached only
     /// if async_stop() was asked to.
     void stop_now();
-    /// Tells the LU's kernel device its new size (nbd: RECONFIGURE SIZE_BYTES). FUSE files and
-    /// loop devices keep the size they started with until mpiod restarts (logged).
+    /// Tells the LU's kernel device its new size: nbd RECONFIGURE SIZE_BYTES; a FUSE file
+    /// takes the LU's size, then its loop device LOOP_SET_CAPACITY. Logged.
     void async_resize(const std::string& lu_name, std::uint64_t size_bytes);
     /// The device node of an LU ("" when none).
     std::string device_of(const std::string& lu_name) const;
@@ -90,6 +90,7 @@ public:
 private:
     void attach_nbd(std::shared_ptr<LogicalUnit> lu, AttachHandler done);
     void attach_fuse(std::shared_ptr<IoTarget> target, bool with_loop, AttachHandler done);
+    void resize_fuse(const std::string& lu_name, std::uint64_t size_bytes);
 
     boost::asio::any_io_executor ex_;
     NbdServer& server_;
@@ -102,6 +103,7 @@ private:
     /// Filled by attach jobs on loop_worker_, emptied by its stop jobs: only that thread
     /// touches the LoopDevice inside.
     std::vector<std::shared_ptr<std::optional<LoopDevice>>> loops_;
+    std::map<std::string, std::shared_ptr<std::optional<LoopDevice>>> loop_of_; // by LU name
     std::unique_ptr<FuseExport> fuse_;
     bool stopping_ = false;
     BlockingWorker loop_worker_; // after the members its jobs use: joined first

@@ -10,6 +10,7 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -177,6 +178,26 @@ fs::path FuseExport::add_file(std::shared_ptr<IoTarget> target) {
 
 void FuseExport::remove_file(const std::string& name) {
     files_->remove(name);
+}
+
+void FuseExport::async_resize(const std::string& name, Completion<std::string> done) {
+    const FuseFile* f = files_->refresh(name);
+    if (f == nullptr || !running_) {
+        boost::asio::post(ex_, [done = std::move(done), name]() mutable {
+            std::move(done)(fmt::format("no FUSE file '{}'", name));
+        });
+        return;
+    }
+    // The notification writes to /dev/fuse and the kernel may ask us questions meanwhile:
+    // not on `ex`.
+    worker_.run(
+        [session = running_->session, ino = f->ino] {
+            int r = fuse_lowlevel_notify_inval_inode(session.get(), ino, 0, 0);
+            if (r < 0 && r != -ENOENT) { // ENOENT: the kernel has not looked the file up yet
+                throw std::system_error(-r, std::system_category(), "fuse inval_inode");
+            }
+        },
+        std::move(done));
 }
 
 void FuseExport::async_unmount(Completion<std::string> done) {

@@ -22,7 +22,8 @@ class FuseFileTable;
 /// teardown (unmount, waiting for the session thread) runs on a BlockingWorker, because the
 /// kernel may still need `ex` to answer requests meanwhile.
 ///
-/// Files: mode 0600 (0400 for a read-only target), fixed size; read, write, fsync (flush),
+/// Files: mode 0600 (0400 for a read-only target), the target's size (resize() after it
+/// grew); read, write, fsync (flush),
 /// fallocate punch-hole (WRITE_ZEROES that may unmap) and zero-range (WRITE_ZEROES keeping
 /// the allocation). Every open is direct I/O: no page cache between the file and the LU.
 /// Writes must be aligned to the target's minimum block (EINVAL otherwise).
@@ -46,6 +47,11 @@ public:
     std::filesystem::path add_file(std::shared_ptr<IoTarget> target);
     /// Forgets the file; opens already made fail with ENOENT from now on.
     void remove_file(const std::string& name);
+
+    /// The target of file `name` changed size: its attributes follow and the kernel's cached
+    /// ones are dropped (off `ex`), so stat and a loop device's LOOP_SET_CAPACITY see the new
+    /// size. `done("")` on `ex`, or an error (no such file, the kernel refused).
+    void async_resize(const std::string& name, Completion<std::string> done);
 
     /// Unmounts lazily and waits (off `ex`) for the session to end. If something still holds a
     /// file after a grace period (a loop device that is still mounted), the FUSE connection

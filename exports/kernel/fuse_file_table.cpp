@@ -37,6 +37,16 @@ bool FuseFileTable::remove(std::string_view name) {
     return false;
 }
 
+const FuseFile* FuseFileTable::refresh(std::string_view name) {
+    for (auto& [ino, f] : files_) {
+        if (f.name == name) {
+            f.info = f.target->export_info();
+            return &f;
+        }
+    }
+    return nullptr;
+}
+
 const FuseFile* FuseFileTable::find(std::uint64_t ino) const noexcept {
     auto it = files_.find(ino);
     return it == files_.end() ? nullptr : &it->second;

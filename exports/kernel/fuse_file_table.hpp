@@ -19,7 +19,7 @@ struct FuseFile {
     std::uint64_t ino = 0;
     std::string name;
     std::shared_ptr<IoTarget> target;
-    ExportInfo info; // read once: an IoTarget's geometry is constant once it is exported
+    ExportInfo info; // read when added, and again by refresh() when the LU grew
 };
 
 /// Used on the executor only. Inode numbers are never reused within one mount.
@@ -34,6 +34,9 @@ public:
     const FuseFile& add(std::shared_ptr<IoTarget> target);
     /// Returns false when there is no such file.
     bool remove(std::string_view name);
+
+    /// Re-reads the target's geometry (its size grew); nullptr when there is no such file.
+    const FuseFile* refresh(std::string_view name);
 
     const FuseFile* find(std::uint64_t ino) const noexcept;
     const FuseFile* find(std::string_view name) const noexcept;

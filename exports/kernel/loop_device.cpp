@@ -139,6 +139,15 @@ LoopDevice::~LoopDevice() {
     detach();
 }
 
+void LoopDevice::set_capacity() {
+    if (fd_ < 0) {
+        throw std::system_error(ENXIO, std::system_category(), "LOOP_SET_CAPACITY: detached");
+    }
+    if (::ioctl(fd_, LOOP_SET_CAPACITY, 0) != 0) {
+        throw std::system_error(errno, std::system_category(), "LOOP_SET_CAPACITY " + path_);
+    }
+}
+
 void LoopDevice::detach() noexcept {
     if (fd_ < 0) {
         return;

@@ -28,6 +28,10 @@ public:
     /// Detaches if still attached.
     ~LoopDevice();
 
+    /// LOOP_SET_CAPACITY: the device takes the backing file's current size (after the FUSE
+    /// file grew). Throws std::system_error.
+    void set_capacity();
+
     /// LOOP_CLR_FD and close: the kernel lets the file go once the device's last user
     /// closes it (at once when nothing has it open or mounted).
     void detach() noexcept;

@@ -33,6 +33,11 @@ public:
     void fail_next(int count, IoResult result);
     /// While held, requests wait (unperformed) until release_held().
     void set_hold(bool hold) { hold_ = hold; }
+    /// The storage grew (zero-filled) to `size_bytes`, as an LU does after a resize.
+    void grow(std::uint64_t size_bytes) {
+        info_.size_bytes = size_bytes;
+        store_.resize(size_bytes);
+    }
     /// Performs and completes every held request, oldest first or newest first.
     void release_held(bool newest_first = false);
 

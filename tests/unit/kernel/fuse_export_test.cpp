@@ -7,6 +7,8 @@
 
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include <catch2/catch.hpp>
 
 #include "exports/kernel/fuse_export.hpp"
+#include "exports/kernel/loop_device.hpp"
 #include "tests/support/memory_target.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -124,6 +127,82 @@ TEST_CASE("a FUSE-exported LU is a fixed-size file whose I/O, fsync and punch-ho
     REQUIRE(result.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
     CHECK(result.get().empty());
     CHECK(::stat(file.c_str(), &st) != 0); // gone with the mount
+    io.on_io([&] {
+        fuse.reset();
+        target.reset();
+        return 0;
+    });
+}
+
+TEST_CASE("a FUSE file and its loop device follow the LU when it grows") {
+    REQUIRE(::geteuid() == 0);
+    REQUIRE(::access("/dev/fuse", R_OK | W_OK) == 0);
+    REQUIRE(::access("/dev/loop-control", R_OK | W_OK) == 0);
+    test::TempDir dir;
+    IoThread io;
+    std::shared_ptr<test::MemoryTarget> target;
+    auto fuse = std::make_unique<FuseExport>(io.io().get_executor(), dir.path() / "fuse");
+    auto file = io.on_io([&] {
+        target =
+            std::make_shared<test::MemoryTarget>(io.io().get_executor(), "lu0", info_of(4 << 20));
+        fuse->mount();
+        return fuse->add_file(target);
+    });
+    // Attaching asks the FUSE file for its size: off the io thread, as KernelExports does.
+    auto loop = LoopDevice::attach(file, 512, false);
+    auto device_size = [&] {
+        int fd = ::open(loop.path().c_str(), O_RDONLY);
+        REQUIRE(fd >= 0);
+        std::uint64_t bytes = 0;
+        REQUIRE(::ioctl(fd, BLKGETSIZE64, &bytes) == 0);
+        ::close(fd);
+        return bytes;
+    };
+    CHECK(device_size() == (4u << 20));
+
+    std::promise<std::string> resized;
+    io.on_io([&] {
+        target->grow(6 << 20);
+        fuse->async_resize("lu0", [&](std::string error) { resized.set_value(std::move(error)); });
+        return 0;
+    });
+    auto result = resized.get_future();
+    REQUIRE(result.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+    CHECK(result.get().empty());
+    struct stat st {};
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    CHECK(st.st_size == (6 << 20));
+    loop.set_capacity();
+    CHECK(device_size() == (6u << 20));
+    // The new range is usable through the loop device.
+    int fd = ::open(loop.path().c_str(), O_RDWR | O_DIRECT);
+    REQUIRE(fd >= 0);
+    void* block = nullptr;
+    REQUIRE(::posix_memalign(&block, 4096, 4096) == 0);
+    std::memset(block, 0x5a, 4096);
+    CHECK(::pwrite(fd, block, 4096, (5 << 20)) == 4096);
+    ::close(fd);
+    std::free(block);
+    auto written = io.on_io([&] { return static_cast<int>(target->bytes()[5 << 20]); });
+    CHECK(written == 0x5a);
+
+    std::promise<std::string> missing;
+    io.on_io([&] {
+        fuse->async_resize("nope", [&](std::string error) { missing.set_value(std::move(error)); });
+        return 0;
+    });
+    auto no_file = missing.get_future();
+    REQUIRE(no_file.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+    CHECK(no_file.get() == "no FUSE file 'nope'");
+
+    loop.detach();
+    std::promise<std::string> unmounted;
+    io.on_io([&] {
+        fuse->async_unmount([&](std::string error) { unmounted.set_value(std::move(error)); });
+        return 0;
+    });
+    auto done = unmounted.get_future();
+    REQUIRE(done.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
     io.on_io([&] {
         fuse.reset();
         target.reset();
