@@ -22,7 +22,8 @@ struct PathConfig {
     /// The LU's identity: required for NBD (no VPD page to report one); for SCSI paths
     /// (iscsi, sg) empty = read from VPD 0x83 at run time.
     std::string wwid;
-    int line = 0; // 1-based line of the path's entry, for later messages
+    int line = 0;         // 1-based line of the path's entry, for later messages
+    bool scanned = false; // added by the daemon's scan, not written in the file
 };
 
 /// One logical unit: every path with the same wwid, plus its settings.

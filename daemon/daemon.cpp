@@ -17,6 +17,7 @@
 #include "daemon/event_loop.hpp"
 #include "daemon/path_factory.hpp"
 #include "daemon/scanned_paths.hpp"
+#include "daemon/uevent_monitor.hpp"
 #include "policies/policy_registry.hpp"
 
 #include <systemd/sd-daemon.h>
@@ -29,6 +30,7 @@ namespace {
 constexpr Millis drain_limit{10'000};
 // Longest start-up waits for every LU to export before telling systemd it is ready.
 constexpr Millis startup_limit{15'000};
+constexpr Millis hotplug_settle{250}; // quiet time after the last uevent before a rescan
 
 boost::asio::ip::tcp::endpoint parse_endpoint(const std::string& text) {
     auto colon = text.rfind(':');
@@ -46,6 +48,7 @@ Daemon::Daemon(DaemonConfig config)
     : config_(std::move(config)),
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
       startup_timer_(io_),
+      rescan_timer_(io_),
       drain_timer_(io_),
       watchdog_(io_.get_executor()),
       server_(io_.get_executor()) {}
@@ -112,6 +115,7 @@ void Daemon::build() {
             discovery_->add(pc.id, pc.uri);
         }
     }
+    follow_hotplug();
 
     std::filesystem::create_directories(config_.exports.dir);
     links_ = std::make_unique<LuLinks>(config_.exports.dir);
@@ -280,6 +284,8 @@ void Daemon::shutdown(const char* why, bool detach) {
     }
     shutting_down_ = true;
     discovery_->stop();
+    uevents_.reset();
+    rescan_timer_.cancel();
     spdlog::info("{}: draining in-flight I/O, then flushing and exiting{}", why,
                  detach ? "; kernel devices are detached" : "");
     sd_notify(0, "STOPPING=1");
@@ -428,6 +434,11 @@ std::string Daemon::reload() {
         return std::string("configuration not reloaded: ") + e.what();
     }
     spdlog::info("reloading {}", config_.source.string());
+    apply_config(std::move(next));
+    return "";
+}
+
+void Daemon::apply_config(DaemonConfig next) {
     // ---- what only a restart changes: kept as it runs ----
     auto keep = [](const char* what, bool changed) {
         if (changed) {
@@ -471,6 +482,8 @@ std::string Daemon::reload() {
         }
         if (auto* lu = lu_of_path(old.id)) {
             lu->remove_path(old.id);
+        } else {
+            discovery_->remove(old.id); // still being identified
         }
     }
     // ---- settings of LUs that stay ----
@@ -522,13 +535,63 @@ std::string Daemon::reload() {
         }
     }
     config_ = std::move(next);
+    follow_hotplug();
     // ---- LUs left without a path ----
     for (const auto& lu : std::vector<std::shared_ptr<LogicalUnit>>(lus_)) {
         if (lu->path_count() == 0) {
             retire_lu(lu);
         }
     }
-    return "";
+}
+
+void Daemon::follow_hotplug() {
+    if (!config_.scan.scsi_generic) {
+        uevents_.reset();
+        return;
+    }
+    if (uevents_) {
+        return;
+    }
+    // A burst of uevents (a new HBA brings many devices) makes one rescan, shortly after the
+    // last of them.
+    uevents_ = std::make_unique<UeventMonitor>(
+        io_.get_executor(), "scsi_generic", [this](const Uevent& e) {
+            spdlog::debug("uevent: {} {}", e.action, e.devname.empty() ? e.devpath : e.devname);
+            rescan_timer_.expires_after(hotplug_settle);
+            rescan_timer_.async_wait([this](boost::system::error_code ec) {
+                if (!ec) {
+                    rescan_scsi_generic();
+                }
+            });
+        });
+    std::string why;
+    if (!uevents_->start(why)) {
+        spdlog::warn("scan: no hotplug ({}); new SCSI devices appear at the next reload", why);
+        uevents_.reset();
+    }
+}
+
+void Daemon::rescan_scsi_generic() {
+    if (shutting_down_ || !config_.scan.scsi_generic) {
+        return;
+    }
+    DaemonConfig next = config_;
+    std::erase_if(next.paths, [](const PathConfig& p) { return p.scanned; });
+    add_scanned_paths(next);
+    auto scanned = [](const DaemonConfig& c) {
+        std::vector<std::pair<std::string, std::string>> out;
+        for (const auto& p : c.paths) {
+            if (p.scanned) {
+                out.emplace_back(p.id, p.uri);
+            }
+        }
+        return out;
+    };
+    if (scanned(next) == scanned(config_)) {
+        return;
+    }
+    spdlog::info("scan: the SCSI generic devices changed; applying");
+    apply_config(std::move(next));
 }
 
 void Daemon::retire_lu(const std::shared_ptr<LogicalUnit>& lu) {

@@ -23,6 +23,8 @@
 
 namespace mpiod {
 
+class UeventMonitor;
+
 class Daemon final : public ControlBackend {
 public:
     explicit Daemon(DaemonConfig config);
@@ -62,12 +64,20 @@ private:
     void drain_and_finish();
     void finish_shutdown();
     LogicalUnit* lu_of_path(const std::string& id) const;
+    /// Applies a validated configuration to the running daemon (reload, hotplug rescan).
+    void apply_config(DaemonConfig next);
+    /// With scan.scsi_generic: SCSI generic uevents trigger rescan_scsi_generic().
+    void follow_hotplug();
+    /// The scan's paths again: added and vanished devices are applied like a reload.
+    void rescan_scsi_generic();
 
     DaemonConfig config_;
     Clock::time_point started_ = Clock::now();
     boost::asio::io_context io_;
     boost::asio::signal_set signals_;
     boost::asio::steady_timer startup_timer_;
+    boost::asio::steady_timer rescan_timer_;
+    std::unique_ptr<UeventMonitor> uevents_;
     boost::asio::steady_timer drain_timer_;
     SystemdWatchdog watchdog_;
     NbdServer server_;

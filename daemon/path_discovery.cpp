@@ -16,6 +16,7 @@ struct PathDiscovery::Pending {
     std::unique_ptr<Transport> transport;
     boost::asio::steady_timer timer;
     int attempts = 0;
+    bool cancelled = false; // remove(): no callback may act on it any more
 
     Pending(boost::asio::any_io_executor ex, std::string i, std::string u)
         : id(std::move(i)), uri(std::move(u)), timer(std::move(ex)) {}
@@ -51,6 +52,20 @@ void PathDiscovery::add(const std::string& id, const std::string& uri) {
     }
 }
 
+void PathDiscovery::remove(const std::string& id) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) {
+        return;
+    }
+    auto p = it->second;
+    pending_.erase(it);
+    p->cancelled = true;
+    p->timer.cancel();
+    if (p->transport) {
+        p->transport->close();
+    }
+}
+
 void PathDiscovery::stop() {
     *alive_ = false;
     for (auto& [id, p] : pending_) {
@@ -66,7 +81,7 @@ void PathDiscovery::discover(const std::shared_ptr<Pending>& p) {
     discover_iscsi_targets(
         ex_, p->uri,
         [this, alive = alive_, p](boost::system::error_code ec, std::vector<std::string> uris) {
-            if (!*alive) {
+            if (!*alive || p->cancelled) {
                 return;
             }
             if (ec || uris.empty()) {
@@ -92,7 +107,7 @@ void PathDiscovery::identify(const std::shared_ptr<Pending>& p) {
     }
     p->transport->async_open([this, alive = alive_, p](boost::system::error_code ec,
                                                        TransportInfo info) {
-        if (!*alive) {
+        if (!*alive || p->cancelled) {
             return;
         }
         if (ec) {
@@ -125,7 +140,7 @@ void PathDiscovery::retry_later(const std::shared_ptr<Pending>& p, const std::st
     }
     p->timer.expires_after(retry_);
     p->timer.async_wait([this, alive = alive_, p](boost::system::error_code ec) {
-        if (ec || !*alive) {
+        if (ec || !*alive || p->cancelled) {
             return;
         }
         if (is_portal_only(p->uri)) {

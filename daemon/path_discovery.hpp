@@ -36,6 +36,8 @@ public:
     /// Starts identifying the path (or discovering the LUNs behind a portal-only iscsi URI;
     /// they get the ids "<id>.<n>", n from 1 in discovery order).
     void add(const std::string& id, const std::string& uri);
+    /// Forgets one path still being identified (it left the configuration); no-op otherwise.
+    void remove(const std::string& id);
     /// Forgets every path still being identified; no callback runs afterwards.
     void stop();
 

@@ -69,6 +69,7 @@ void add_scanned_paths(DaemonConfig& config, const std::filesystem::path& sysfs_
         PathConfig p;
         p.id = id_taken(d.name) ? d.name + ".scan" : d.name;
         p.uri = std::string(sg_scheme) + d.node.string();
+        p.scanned = true;
         config.paths.push_back(p);
         spdlog::info("scan: path {} = {} ({} {} {}{}{})", p.id, d.node.string(), d.hctl, d.vendor,
                      d.model, d.block.empty() ? "" : ", ", d.block);

@@ -185,6 +185,34 @@ errors=$(ctl_field lus name "$LU" io_errors)
 say "40 MiB read back through the reinstated path first and verified; sg1 is $(path_state sg1)"
 show_paths
 
+# ---- hotplug: a third scsi_debug host comes and goes; the scan follows the uevents ----
+# host2 reports the same LU and, by scsi_debug's host_no % 3 rule, ALUA standby.
+plug=$(now)
+echo 1 >/sys/bus/pseudo/drivers/scsi_debug/add_host || fail "cannot add a scsi_debug host"
+deadline=$(($(cut -d. -f1 /proc/uptime) + 30))
+until [ "$(ctl_field paths id sg2 lu)" = "$LU" ]; do
+    [ "$(cut -d. -f1 /proc/uptime)" -lt "$deadline" ] ||
+        fail "no path sg2 in LU $LU 30 s after a scsi_debug host was added: $($CTL list paths 2>&1)"
+    sleep 0.2
+done
+say "STAT path sg2 (hotplugged host2) joined LU $LU $(elapsed "$plug") s after add_host"
+wait_path_state sg2 30 active standby || fail "path sg2 is '$(path_state sg2)'"
+[ "$(ctl_field paths id sg2 access)" = standby ] ||
+    fail "path sg2 (host2) is $(ctl_field paths id sg2 access), not ALUA standby"
+dd if="$DEV" of=/dev/null bs=1M count=8 iflag=direct 2>/tmp/dd.err || fail "read: $(cat /tmp/dd.err)"
+[ "$(ctl_field paths id sg2 bytes_read)" = 0 ] || fail "the ALUA standby path sg2 carried reads"
+show_paths
+unplug=$(now)
+echo -1 >/sys/bus/pseudo/drivers/scsi_debug/add_host || fail "cannot remove the scsi_debug host"
+deadline=$(($(cut -d. -f1 /proc/uptime) + 30))
+while [ -n "$(ctl_field paths id sg2 lu)" ]; do
+    [ "$(cut -d. -f1 /proc/uptime)" -lt "$deadline" ] ||
+        fail "path sg2 still listed 30 s after its host was removed"
+    sleep 0.2
+done
+[ "$(ctl_count paths)" = 2 ] || fail "expected the paths first and sg1 after the unplug, got $(ctl_count paths)"
+say "STAT path sg2 removed $(elapsed "$unplug") s after its host went; the LU keeps first and sg1"
+
 $CTL shutdown --detach || fail "mpiod-ctl shutdown --detach"
 wait "$MPIOD_PID"
 rc=$?

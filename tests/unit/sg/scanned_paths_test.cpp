@@ -57,6 +57,7 @@ paths:
                                              "sg10=sg:///dev/sg10"});
     for (std::size_t i = 2; i < c.paths.size(); ++i) {
         CHECK(c.paths[i].wwid.empty()); // identified from VPD 0x83 at run time
+        CHECK(c.paths[i].scanned);
     }
 }
 
@@ -66,6 +67,7 @@ TEST_CASE("without scan: scsi_generic nothing is added, and no sg module means n
     DaemonConfig off = parse_config("paths:\n  - {id: a, uri: \"sg:///dev/sg5\"}\n", "t.yaml");
     add_scanned_paths(off, dir.path());
     CHECK(off.paths.size() == 1);
+    CHECK_FALSE(off.paths[0].scanned);
 
     DaemonConfig on = parse_config("scan: {scsi_generic: true}\n", "t.yaml");
     add_scanned_paths(on, dir.path() / "nothing-here");
