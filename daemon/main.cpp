@@ -1,4 +1,5 @@
 // mpiod: the multipath I/O daemon's entry point.
+#include <csignal>
 #include <iostream>
 
 #include <malloc.h>
@@ -12,6 +13,10 @@
 #include "daemon/scanned_paths.hpp"
 
 int main(int argc, char** argv) {
+    // A peer that drops its connection must cost a path, not the daemon: libiscsi writes its
+    // PDUs with writev(), which raises SIGPIPE on a reset connection (Asio and libnbd use
+    // MSG_NOSIGNAL). EPIPE then comes back as an error like any other.
+    std::signal(SIGPIPE, SIG_IGN);
     // I/O buffers of up to 32 MiB come and go per request: keep glibc from returning each
     // one to the kernel and faulting it back in (measured: halves 1 MiB throughput).
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
