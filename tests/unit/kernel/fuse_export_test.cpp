@@ -61,21 +61,60 @@ ExportInfo info_of(std::uint64_t size) {
     return info;
 }
 
+/// A 4 MiB MemoryTarget "lu0" exported as a file on a fresh FUSE mount under `dir`.
+struct ExportedLu {
+    std::shared_ptr<test::MemoryTarget> target;
+    std::unique_ptr<FuseExport> fuse;
+    std::filesystem::path file;
+};
+
+ExportedLu export_lu(IoThread& io, const std::filesystem::path& dir) {
+    REQUIRE(::geteuid() == 0);                        // mounting needs root
+    REQUIRE(::access("/dev/fuse", R_OK | W_OK) == 0); // and the FUSE device
+    ExportedLu lu;
+    lu.fuse = std::make_unique<FuseExport>(io.io().get_executor(), dir / "fuse");
+    lu.file = io.on_io([&] {
+        lu.target =
+            std::make_shared<test::MemoryTarget>(io.io().get_executor(), "lu0", info_of(4 << 20));
+        lu.fuse->mount();
+        return lu.fuse->add_file(lu.target);
+    });
+    return lu;
+}
+
+/// Runs `start(done)` on the io thread and waits for `done`'s message.
+template <typename Start>
+std::string await_on_io(IoThread& io, Start start) {
+    auto promise = std::make_shared<std::promise<std::string>>();
+    auto result = promise->get_future();
+    io.on_io([&] {
+        start([promise](std::string error) { promise->set_value(std::move(error)); });
+        return 0;
+    });
+    REQUIRE(result.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    return result.get();
+}
+
+/// Unmounts and lets the export and the target go on the io thread; the unmount's error.
+std::string unmount(IoThread& io, ExportedLu& lu) {
+    std::string error =
+        await_on_io(io, [&](auto done) { lu.fuse->async_unmount(std::move(done)); });
+    io.on_io([&] {
+        lu.fuse.reset();
+        lu.target.reset();
+        return 0;
+    });
+    return error;
+}
+
 } // namespace
 
 TEST_CASE("a FUSE-exported LU is a fixed-size file whose I/O, fsync and punch-hole reach it") {
-    REQUIRE(::geteuid() == 0);                        // mounting needs root
-    REQUIRE(::access("/dev/fuse", R_OK | W_OK) == 0); // and the FUSE device
     test::TempDir dir;
     IoThread io;
-    std::shared_ptr<test::MemoryTarget> target;
-    auto fuse = std::make_unique<FuseExport>(io.io().get_executor(), dir.path() / "fuse");
-    auto file = io.on_io([&] {
-        target =
-            std::make_shared<test::MemoryTarget>(io.io().get_executor(), "lu0", info_of(4 << 20));
-        fuse->mount();
-        return fuse->add_file(target);
-    });
+    ExportedLu lu = export_lu(io, dir.path());
+    auto& target = lu.target;
+    const auto& file = lu.file;
     CHECK(file == dir.path() / "fuse" / "lu0");
 
     struct stat st {};
@@ -118,36 +157,18 @@ TEST_CASE("a FUSE-exported LU is a fixed-size file whose I/O, fsync and punch-ho
     CHECK(counts[2] == 1);
     CHECK(counts[3] == 0);
 
-    std::promise<std::string> unmounted;
-    io.on_io([&] {
-        fuse->async_unmount([&](std::string error) { unmounted.set_value(std::move(error)); });
-        return 0;
-    });
-    auto result = unmounted.get_future();
-    REQUIRE(result.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
-    CHECK(result.get().empty());
+    CHECK(unmount(io, lu).empty());
     CHECK(::stat(file.c_str(), &st) != 0); // gone with the mount
-    io.on_io([&] {
-        fuse.reset();
-        target.reset();
-        return 0;
-    });
 }
 
 TEST_CASE("a FUSE file and its loop device follow the LU when it grows") {
-    REQUIRE(::geteuid() == 0);
-    REQUIRE(::access("/dev/fuse", R_OK | W_OK) == 0);
     REQUIRE(::access("/dev/loop-control", R_OK | W_OK) == 0);
     test::TempDir dir;
     IoThread io;
-    std::shared_ptr<test::MemoryTarget> target;
-    auto fuse = std::make_unique<FuseExport>(io.io().get_executor(), dir.path() / "fuse");
-    auto file = io.on_io([&] {
-        target =
-            std::make_shared<test::MemoryTarget>(io.io().get_executor(), "lu0", info_of(4 << 20));
-        fuse->mount();
-        return fuse->add_file(target);
-    });
+    ExportedLu lu = export_lu(io, dir.path());
+    auto& target = lu.target;
+    auto& fuse = lu.fuse;
+    const auto& file = lu.file;
     // Attaching asks the FUSE file for its size: off the io thread, as KernelExports does.
     auto loop = LoopDevice::attach(file, 512, false);
     auto device_size = [&] {
@@ -160,15 +181,10 @@ TEST_CASE("a FUSE file and its loop device follow the LU when it grows") {
     };
     CHECK(device_size() == (4u << 20));
 
-    std::promise<std::string> resized;
-    io.on_io([&] {
-        target->grow(6 << 20);
-        fuse->async_resize("lu0", [&](std::string error) { resized.set_value(std::move(error)); });
-        return 0;
-    });
-    auto result = resized.get_future();
-    REQUIRE(result.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
-    CHECK(result.get().empty());
+    CHECK(await_on_io(io, [&](auto done) {
+              target->grow(6 << 20);
+              fuse->async_resize("lu0", std::move(done));
+          }).empty());
     struct stat st {};
     REQUIRE(::stat(file.c_str(), &st) == 0);
     CHECK(st.st_size == (6 << 20));
@@ -186,26 +202,9 @@ TEST_CASE("a FUSE file and its loop device follow the LU when it grows") {
     auto written = io.on_io([&] { return static_cast<int>(target->bytes()[5 << 20]); });
     CHECK(written == 0x5a);
 
-    std::promise<std::string> missing;
-    io.on_io([&] {
-        fuse->async_resize("nope", [&](std::string error) { missing.set_value(std::move(error)); });
-        return 0;
-    });
-    auto no_file = missing.get_future();
-    REQUIRE(no_file.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
-    CHECK(no_file.get() == "no FUSE file 'nope'");
+    CHECK(await_on_io(io, [&](auto done) { fuse->async_resize("nope", std::move(done)); }) ==
+          "no FUSE file 'nope'");
 
     loop.detach();
-    std::promise<std::string> unmounted;
-    io.on_io([&] {
-        fuse->async_unmount([&](std::string error) { unmounted.set_value(std::move(error)); });
-        return 0;
-    });
-    auto done = unmounted.get_future();
-    REQUIRE(done.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
-    io.on_io([&] {
-        fuse.reset();
-        target.reset();
-        return 0;
-    });
+    CHECK(unmount(io, lu).empty());
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "tests/unit/scsi/page_fixture.hpp"
+#include "tests/unit/sg/fixed_sense.hpp"
 
 namespace mpiod::test {
 
@@ -22,16 +23,6 @@ std::uint64_t be(const unsigned char* p, int bytes) {
         v = (v << 8) | p[i];
     }
     return v;
-}
-
-std::vector<std::uint8_t> fixed_sense(std::uint8_t key, std::uint8_t asc, std::uint8_t ascq) {
-    std::vector<std::uint8_t> s(18, 0);
-    s[0] = 0x70;
-    s[2] = key;
-    s[7] = 10;
-    s[12] = asc;
-    s[13] = ascq;
-    return s;
 }
 
 void set_sense(sg_io_hdr_t& h, const std::vector<std::uint8_t>& sense) {

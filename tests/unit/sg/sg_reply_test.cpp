@@ -6,12 +6,15 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/unit/sg/fixed_sense.hpp"
 #include "transports/scsi/scsi_disposition.hpp"
 #include "transports/sg/sg_reply.hpp"
 
 using namespace mpiod;
 using mpiod::scsi::Action;
 using mpiod::scsi::CommandEnd;
+
+using mpiod::test::fixed_sense;
 
 namespace {
 
@@ -24,17 +27,6 @@ struct Row {
     CommandEnd end;
     Action action;
 };
-
-// Fixed-format sense: response code 0x70, key, ASC, ASCQ.
-std::vector<std::uint8_t> fixed_sense(std::uint8_t key, std::uint8_t asc, std::uint8_t ascq) {
-    std::vector<std::uint8_t> s(18, 0);
-    s[0] = 0x70;
-    s[2] = key;
-    s[7] = 10;
-    s[12] = asc;
-    s[13] = ascq;
-    return s;
-}
 
 } // namespace
 

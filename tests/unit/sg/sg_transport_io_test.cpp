@@ -14,6 +14,7 @@
 
 #include "tests/support/run_until.hpp"
 #include "tests/unit/sg/fake_sg_device.hpp"
+#include "tests/unit/sg/fixed_sense.hpp"
 #include "transports/sg/sg_reply.hpp"
 #include "transports/sg/sg_transport.hpp"
 
@@ -155,13 +156,8 @@ TEST_CASE("host bytes decide between path error, same-path retry and timeout", "
         CHECK_FALSE(b.transport->is_open());
     }
     SECTION("UNIT ATTENTION is retried; MEDIUM ERROR goes to the client as EIO") {
-        std::vector<std::uint8_t> ua(18, 0), medium(18, 0);
-        ua[0] = medium[0] = 0x70;
-        ua[7] = medium[7] = 10;
-        ua[2] = 0x06;
-        ua[12] = 0x29;
-        medium[2] = 0x03;
-        medium[12] = 0x11;
+        const auto ua = test::fixed_sense(0x06, 0x29, 0x00);
+        const auto medium = test::fixed_sense(0x03, 0x11, 0x00);
         b.device.inject({read16, 0, 0x02, ua});
         CHECK(b.wait(b.submit(IoOp::read, 0, 4096, make_io_buffer(4096))).ok());
         b.device.inject({read16, 0, 0x02, medium});
