@@ -133,7 +133,7 @@ void SgTransport::connect(Connected connected) {
         answer(ec, "cannot watch " + device_ + ": " + ec.message());
         return;
     }
-    wait_readable();
+    wait(Wait::wait_read);
     answer({}, {});
 }
 
@@ -220,54 +220,40 @@ void SgTransport::pump() {
         }
         if (e == EAGAIN || e == EDOM) {
             // sg's own queue is full (someone else shares it): wait for room.
-            wait_writable();
+            wait(Wait::wait_write);
             break;
         }
         lost("write to " + device_ + " failed: " + errno_text(e));
         return;
     }
     if (!in_flight_.empty()) {
-        wait_readable();
+        wait(Wait::wait_read);
     }
 }
 
-void SgTransport::wait_readable() {
-    if (waiting_read_ || !fd_.is_open()) {
+void SgTransport::wait(Wait what) {
+    const bool reading = what == Wait::wait_read;
+    bool& waiting = reading ? waiting_read_ : waiting_write_;
+    if (waiting || !fd_.is_open()) {
         return;
     }
-    waiting_read_ = true;
+    waiting = true;
     auto alive = alive_;
     std::uint64_t generation = generation_;
-    fd_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                   [this, alive, generation](boost::system::error_code ec) {
-                       if (!*alive || generation != generation_) {
-                           return;
-                       }
-                       waiting_read_ = false;
-                       if (ec) {
-                           return;
-                       }
-                       drain_completions();
-                   });
-}
-
-void SgTransport::wait_writable() {
-    if (waiting_write_ || !fd_.is_open()) {
-        return;
-    }
-    waiting_write_ = true;
-    auto alive = alive_;
-    std::uint64_t generation = generation_;
-    fd_.async_wait(boost::asio::posix::stream_descriptor::wait_write,
-                   [this, alive, generation](boost::system::error_code ec) {
-                       if (!*alive || generation != generation_) {
-                           return;
-                       }
-                       waiting_write_ = false;
-                       if (!ec) {
-                           pump();
-                       }
-                   });
+    fd_.async_wait(what, [this, alive, generation, reading](boost::system::error_code ec) {
+        if (!*alive || generation != generation_) {
+            return; // destroyed, or a wait on a descriptor closed since
+        }
+        (reading ? waiting_read_ : waiting_write_) = false;
+        if (ec) {
+            return;
+        }
+        if (reading) {
+            drain_completions(); // completions to read
+        } else {
+            pump(); // room for queued commands
+        }
+    });
 }
 
 void SgTransport::drain_completions() {
@@ -315,7 +301,7 @@ void SgTransport::drain_completions() {
     }
     if (*alive && generation == generation_ && fd_.is_open()) {
         pump();
-        wait_readable();
+        wait(Wait::wait_read);
     }
 }
 

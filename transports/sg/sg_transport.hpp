@@ -70,8 +70,9 @@ private:
                  scsi::ScsiReplyHandler done) override;
 
     void pump();
-    void wait_readable();
-    void wait_writable();
+    using Wait = boost::asio::posix::stream_descriptor::wait_type;
+    /// One readiness wait per direction: readable → drain_completions(), writable → pump().
+    void wait(Wait what);
     void drain_completions();
     std::uint32_t transfer_limit() const noexcept override { return transfer_limit_; }
     void lost(const std::string& why);
