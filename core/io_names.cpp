@@ -2,6 +2,7 @@
 #include <cerrno>
 #include <string>
 
+#include "core/control_result.hpp"
 #include "core/io_request.hpp"
 #include "core/io_result.hpp"
 #include "core/lu_settings.hpp"
@@ -105,6 +106,20 @@ std::string to_string(const Failback& f) {
         return "manual";
     case Failback::Mode::deferred:
         return std::to_string(f.delay.count()) + "ms";
+    }
+    return "?";
+}
+
+std::string_view to_string(ControlError::Kind kind) noexcept {
+    switch (kind) {
+    case ControlError::Kind::not_found:
+        return "not_found";
+    case ControlError::Kind::invalid:
+        return "invalid";
+    case ControlError::Kind::busy:
+        return "busy";
+    case ControlError::Kind::failed:
+        return "failed";
     }
     return "?";
 }

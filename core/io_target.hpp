@@ -5,22 +5,15 @@
 #include <cstdint>
 #include <string>
 
+#include "core/capabilities.hpp"
 #include "core/io_completion.hpp"
 #include "core/io_request.hpp"
 
 namespace mpiod {
 
-struct ExportInfo {
+/// What an export advertises for its target: the size and the target's capabilities.
+struct ExportInfo : Capabilities {
     std::uint64_t size_bytes = 0;
-    std::uint32_t min_block = 1;
-    std::uint32_t preferred_block = 4096;
-    std::uint32_t max_request = 32u << 20;
-    bool read_only = false;
-    bool can_flush = false;
-    bool can_fua = false;
-    bool can_trim = false;
-    bool can_write_zeroes = false;
-    bool can_multi_conn = false;
 };
 
 class IoTarget {

@@ -2,13 +2,10 @@
 // the retry/failover engine. Exports submit I/O here; the daemon adds paths and drives
 // administration. Everything runs on one executor (one thread): no locks.
 //
-// Engine rules (see README, "How failover works"):
-//  - an I/O failing with a path error (or its deadline) fails that path and is resubmitted
-//    on another usable path; the client sees nothing while any path lives;
-//  - a target error (ENOSPC, EPERM, ...) goes back to the client and the path stays up;
-//  - with no usable path, I/O queues per no_path_retry and then fails with EIO;
-//  - failed paths are reconnected and probed every checker_interval and come back per
-//    failback; a flush goes to every path that completed writes since the last flush.
+// This file is the engine proper: submit, dispatch, finish, operator actions, status. Its
+// parts live beside it (core/README.md has the map): the failover rule (failover_rule),
+// flush fan-out (flush_fan_out), the no-path queue (no_path_queue), the path checker
+// (path_checker), capacity rescan (capacity_rescan); a path's state lives in Path.
 #pragma once
 
 #include <functional>
@@ -18,48 +15,57 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/intrusive/list.hpp>
 
+#include "core/capacity_rescan.hpp"
+#include "core/control_result.hpp"
+#include "core/engine_clock.hpp"
+#include "core/engine_io.hpp"
 #include "core/io_target.hpp"
+#include "core/lu_identity.hpp"
 #include "core/lu_settings.hpp"
 #include "core/lu_status.hpp"
+#include "core/no_path_queue.hpp"
 #include "core/path.hpp"
+#include "core/path_checker.hpp"
 #include "core/path_selector.hpp"
 
 namespace mpiod {
 
-class LogicalUnit final : public IoTarget, public std::enable_shared_from_this<LogicalUnit> {
+class LogicalUnit final : public IoTarget,
+                          public std::enable_shared_from_this<LogicalUnit>,
+                          private PathChecker::Host {
 public:
-    /// `wwid` may be empty: the first path to open then defines it.
+    /// `wwid` may be empty: the first path to open then defines it. Time comes from `clock`
+    /// (steady_engine_clock() in the daemon, a manual clock in tests).
     LogicalUnit(boost::asio::any_io_executor ex, std::string name, std::string wwid,
-                LuSettings settings, PolicyFactory policies);
+                LuSettings settings, PolicyFactory policies,
+                std::shared_ptr<EngineClock> clock = steady_engine_clock());
     ~LogicalUnit() override;
 
     LogicalUnit(const LogicalUnit&) = delete;
     LogicalUnit& operator=(const LogicalUnit&) = delete;
 
     // IoTarget
-    const std::string& name() const noexcept override { return name_; }
+    const std::string& name() const noexcept override { return id_.name; }
     ExportInfo export_info() const override { return info_; }
     void submit(IoRequest request, IoCompletion done) override;
 
-    const std::string& wwid() const noexcept { return wwid_; }
-    const LuSettings& settings() const noexcept { return settings_; }
+    const std::string& wwid() const noexcept { return id_.wwid; }
+    const LuSettings& settings() const noexcept override { return settings_; }
 
-    /// Adds a path and opens it in the background. Returns an error message, or "".
-    std::string add_path(PathSpec spec);
+    /// Adds a path and opens it in the background.
+    ControlResult<> add_path(PathSpec spec);
     /// Runs `cb` once the LU's geometry is known (its first path opened), at once if it is.
     void when_ready(std::function<void()> cb);
     bool ready() const noexcept { return ready_; }
 
-    /// Operator actions. Each returns an error message, or "" on success.
-    std::string fail_path(std::string_view id);
-    std::string reinstate_path(std::string_view id);
-    std::string set_policy(std::string_view policy);
+    /// Operator actions.
+    ControlResult<> fail_path(std::string_view id);
+    ControlResult<> reinstate_path(std::string_view id);
+    ControlResult<> set_policy(std::string_view policy);
     /// Takes a path out for good (live reload): no new I/O, its I/O in flight finishes where
     /// it is, then its transport closes; it leaves status() at once. Its id may be added again.
-    std::string remove_path(std::string_view id);
+    ControlResult<> remove_path(std::string_view id);
     /// Paths not removed.
     std::size_t path_count() const noexcept;
     void set_settings(LuSettings s); // timeouts, failback, no_path_retry; policy too
@@ -72,9 +78,10 @@ public:
     /// Re-reads every path's capacity by reconnecting the usable paths one at a time (I/O goes
     /// on over the others, or queues briefly on a single-path LU). When every usable path
     /// then reports the same larger size, the LU grows and the resize listeners run.
-    /// `done(message)` tells what happened ("grew from A to B bytes", "unchanged", "paths
-    /// disagree: ..."). A rescan already running gets the error "a rescan is running".
-    void async_rescan(Completion<std::string /*error*/, std::string /*message*/> done);
+    /// `done` gets what happened ("grew from A to B bytes", "unchanged", "paths disagree:
+    /// ..."), or an error: busy when a rescan is running or the LU stops, failed when it has
+    /// no open path yet.
+    void async_rescan(Completion<ControlResult<std::string>> done);
     bool rescanning() const noexcept { return rescan_ != nullptr; }
     /// Runs `cb(new_size_bytes)` each time the LU grows.
     void on_resize(std::function<void(std::uint64_t)> cb) {
@@ -89,51 +96,56 @@ public:
     void stop();
 
 private:
-    struct Request;
-    struct PathSlot;
-    using RequestList = boost::intrusive::list<Request>;
+    // ---- the I/O path ----
+    void dispatch(EngineIo& r);
+    void dispatch_flush(EngineIo& r);
+    Path* select_path(const IoRequest& io);
+    void start_on(EngineIo& r, Path& p);
+    void on_attempt_done(EngineIo& r, Path& p, IoResult result);
+    void finish(EngineIo& r, IoResult result);
+    void complete(EngineIo& r, IoResult result);
+    void queue_or_fail(EngineIo& r);
+    void fail_queued(IoStatus why);
 
-    void dispatch(Request& r);
-    void dispatch_flush(Request& r);
-    PathSlot* select_path(const IoRequest& io);
-    void start_on(Request& r, PathSlot& slot);
-    void on_attempt_done(Request& r, PathSlot& slot, IoResult result);
-    void finish(Request& r, IoResult result);
-    void enqueue_no_path(Request& r);
-    void fail_queue(IoStatus why);
-    void paths_changed();
-    void access_changed(PathSlot& slot, PathAccess access);
-
-    void open_path(PathSlot& slot);
-    void on_opened(PathSlot& slot, boost::system::error_code ec, const TransportInfo& ti);
-    std::string validate(const PathSlot& slot, const TransportInfo& ti) const;
+    // ---- paths (PathChecker::Host and the events behind it) ----
+    std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
+    bool stopped() const noexcept override { return stopped_; }
+    std::string admit(Path& p, const TransportInfo& ti) override;
+    std::uint32_t probe_bytes() const noexcept override;
+    void path_healthy(Path& p) override;
+    void path_failed(Path& p, const std::string& reason) override;
+    void reconnect_failed(Path& p) override;
+    void paths_changed() override;
+    void access_changed(Path& p, PathAccess access);
     void adopt_geometry(const TransportInfo& ti);
-    void probe(PathSlot& slot);
-    void check_failed(PathSlot& slot, const std::string& why);
-    std::uint32_t probe_bytes() const noexcept;
-    void check_healthy(PathSlot& slot);
-    void path_failed(PathSlot& slot, const std::string& reason);
-    void path_up(PathSlot& slot);
+
+    // ---- capacity rescan ----
     void rescan_next();
-    void rescan_step_done(PathSlot& slot);
+    void rescan_step_done(Path& p);
     std::string grow_if_agreed();
 
     void arm_tick();
     void on_tick();
-    PathSlot* find(std::string_view id) noexcept;
-    const PathSlot* find(std::string_view id) const noexcept;
+    Path* find(std::string_view id) noexcept;
+    const Path* find(std::string_view id) const noexcept;
     bool any_usable() const noexcept;
     Clock::duration tick_period() const noexcept;
+    /// Runs every waiter later, on the LU's executor, and empties the list.
+    void post_waiters(std::vector<std::function<void()>>& waiters);
 
     boost::asio::any_io_executor ex_;
-    std::string name_;
-    std::string wwid_;
+    std::shared_ptr<EngineClock> clock_;
+    LuIdentity id_;
     LuSettings settings_;
     PolicyFactory policies_;
     std::unique_ptr<PathSelector> selector_;
-    std::vector<std::unique_ptr<PathSlot>> paths_;
-    std::vector<PathLoad> candidates_;       // scratch for select_path, reused
-    std::vector<PathSlot*> candidate_slots_; // parallel to candidates_
+    std::vector<std::unique_ptr<Path>> paths_;
+    std::vector<PathLoad> candidates_;   // scratch for select_path, reused
+    std::vector<Path*> candidate_paths_; // parallel to candidates_
+    PathChecker checker_;
+    NoPathQueue no_path_queue_;
+    std::unique_ptr<CapacityRescan> rescan_;
+    std::unique_ptr<EngineTimer> tick_;
 
     ExportInfo info_{};
     bool ready_ = false;
@@ -143,14 +155,6 @@ private:
     std::vector<std::function<void()>> drain_waiters_;
     std::vector<std::string> exports_;
     std::vector<std::function<void(std::uint64_t)>> resize_listeners_;
-    struct Rescan;
-    std::unique_ptr<Rescan> rescan_;
-
-    std::unique_ptr<RequestList> no_path_queue_;
-    bool all_down_ = false; // no usable path since all_down_since_
-    Clock::time_point all_down_since_{};
-    bool failing_ = false; // no_path_retry expired: new I/O fails until a path returns
-    boost::asio::steady_timer tick_;
 
     std::uint64_t in_flight_ = 0; // client requests not yet completed (queued included)
     std::uint64_t failovers_ = 0;

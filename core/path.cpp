@@ -1,12 +1,37 @@
-// Path bookkeeping: counters and the status snapshot.
+// Path bookkeeping: the state transition, counters and the status snapshot.
 #include "core/path.hpp"
 
 #include <chrono>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
+#include "core/log_context.hpp"
+
 namespace mpiod {
 
-Path::Path(PathId number, PathSpec spec) : number_(number), spec_(std::move(spec)) {}
+Path::Path(PathId number, PathSpec spec, const LuIdentity& lu)
+    : number_(number), spec_(std::move(spec)), lu_(lu) {}
+
+void Path::transition(PathState to, const PathEvent& why) {
+    const PathState from = state_;
+    state_ = to;
+    if (why.text.empty()) {
+        if (from != to) {
+            log(spdlog::level::debug, why.name,
+                std::string(to_string(from)) + " -> " + std::string(to_string(to)));
+        }
+        return;
+    }
+    log(why.level, why.name, why.text);
+}
+
+void Path::log(spdlog::level::level_enum level, std::string_view event,
+               const std::string& text) const {
+    const LogScope scope({lu_.name, lu_.wwid, spec_.id, event});
+    spdlog::log(level, "lu {}: path {} ({}) {}", lu_.name, spec_.id, spec_.transport->describe(),
+                text);
+}
 
 PathLoad Path::load() const noexcept {
     return PathLoad{number_, counters_.in_flight, counters_.bytes_in_flight, spec_.weight,
@@ -40,10 +65,10 @@ void Path::record_end(const IoRequest& r, bool ok, Clock::duration latency) noex
             : counters_.latency_ewma_us * 0.875 + 0.125 * static_cast<double>(us);
 }
 
-PathStatus Path::status(const std::string& lu_name) const {
+PathStatus Path::status() const {
     PathStatus s;
     s.id = spec_.id;
-    s.lu = lu_name;
+    s.lu = lu_.name;
     s.transport = std::string(spec_.transport->kind());
     s.target = spec_.transport->describe();
     s.wwid = reported_wwid.empty() ? spec_.wwid : reported_wwid;

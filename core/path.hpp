@@ -1,12 +1,20 @@
-// A path: one transport plus what the engine knows about it (state, role, counters,
-// the I/Os in flight on it). Owned by exactly one LogicalUnit; used on its executor.
+// A path: one transport plus everything the engine knows about it (state and why, ALUA
+// access, counters, checker and failback bookkeeping, the I/Os in flight on it). Owned by
+// exactly one LogicalUnit and used on its executor. Its state changes only through
+// transition(), which also logs the change.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+
+#include <spdlog/common.h>
 
 #include "core/clock.hpp"
+#include "core/engine_io.hpp"
+#include "core/lu_identity.hpp"
 #include "core/lu_status.hpp"
 #include "core/path_counters.hpp"
 #include "core/path_selector.hpp"
@@ -25,9 +33,21 @@ struct PathSpec {
     bool standby = false;         // member of the standby subset
 };
 
+/// Why a path changes state: the journald event name, the level and the words of the log line
+/// ("failed: timed out ..."). A transition without text is logged at debug.
+struct PathEvent {
+    PathEvent(std::string_view event) : name(event) {} // NOLINT: implicit, a debug-level change
+    PathEvent(std::string_view event, spdlog::level::level_enum lvl, std::string words)
+        : name(event), level(lvl), text(std::move(words)) {}
+
+    std::string_view name; // MPIOD_EVENT: path_failed, path_reinstated, ...
+    spdlog::level::level_enum level = spdlog::level::debug;
+    std::string text;
+};
+
 class Path {
 public:
-    Path(PathId number, PathSpec spec);
+    Path(PathId number, PathSpec spec, const LuIdentity& lu);
 
     PathId number() const noexcept { return number_; }
     const std::string& id() const noexcept { return spec_.id; }
@@ -40,38 +60,52 @@ public:
     PathState home_state() const noexcept {
         return spec_.standby ? PathState::standby : PathState::active;
     }
-    void set_state(PathState s) noexcept { state_ = s; }
+    /// The one way to change the state: sets it and logs `why` (with the journald fields).
+    void transition(PathState to, const PathEvent& why);
 
-    PathCounters& counters() noexcept { return counters_; }
-    const PathCounters& counters() const noexcept { return counters_; }
-    PathLoad load() const noexcept;
-
-    /// Writes completed here since the last flush that covered this path.
-    bool dirty = false;
-    /// The identity the path reported when it was last opened.
-    std::string reported_wwid;
-    PathAccess access = PathAccess::optimized; // ALUA state, from open and later reports
-    std::string access_detail;                 // e.g. "tpg 1"
     /// Healthy and in an ALUA state that takes I/O (active/optimized or non-optimized).
     bool carries_io() const noexcept {
         return is_usable(state_) &&
                (access == PathAccess::optimized || access == PathAccess::non_optimized);
     }
-    std::string last_error;
-    /// When the path last completed an I/O or a check successfully; idle paths get checked.
-    Clock::time_point last_good{};
-    /// When a deferred failback may promote the path.
-    Clock::time_point failback_at{};
-    bool checking = false; // a check or reconnect is running
 
+    PathCounters& counters() noexcept { return counters_; }
+    const PathCounters& counters() const noexcept { return counters_; }
+    PathLoad load() const noexcept;
     void record_start(std::uint32_t bytes) noexcept;
     void record_end(const IoRequest& r, bool ok, Clock::duration latency) noexcept;
 
-    PathStatus status(const std::string& lu_name) const;
+    PathStatus status() const;
+    /// Logs a line about this path with the LU's and the path's journald fields.
+    void log(spdlog::level::level_enum level, std::string_view event,
+             const std::string& text) const;
+
+    // ---- what the path reported when it was last opened ----
+    std::string reported_wwid;
+    std::uint64_t reported_size = 0;
+    PathAccess access = PathAccess::optimized; // ALUA state, from open and later reports
+    std::string access_detail;                 // e.g. "tpg 1"
+    std::string last_error;
+
+    // ---- the engine's bookkeeping ----
+    EngineIoList in_flight; // in start order: the front's deadline comes first
+    bool dirty = false;     // writes completed here since the last flush that covered it
+    bool removed = false;   // by remove_path: gone once its I/O in flight is done
+
+    // ---- the checker's and failback's bookkeeping ----
+    bool checking = false;           // an open, probe or check is running
+    Clock::time_point check_started; // of the running one
+    Clock::time_point next_check;    // failed paths: next reconnect
+    Clock::time_point last_good;     // last I/O or check that succeeded
+    bool ever_up = false;            // the first open is not a failback
+    bool admin_reinstate = false;    // the operator asked: skip manual/deferred failback
+    bool waiting_failback = false;   // standby only until failback allows its home state
+    Clock::time_point failback_at;   // deferred failback: when it may go home
 
 private:
     PathId number_;
     PathSpec spec_;
+    const LuIdentity& lu_;
     PathState state_ = PathState::reinstating;
     PathCounters counters_;
 };

@@ -14,6 +14,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "core/capabilities.hpp"
 #include "core/completion.hpp"
 #include "core/io_completion.hpp"
 #include "core/io_request.hpp"
@@ -34,18 +35,9 @@ enum class PathAccess : std::uint8_t {
 std::string_view to_string(PathAccess access) noexcept;
 
 /// What a path says about the LU behind it, learnt at open time.
-struct TransportInfo {
+struct TransportInfo : Capabilities {
     std::string wwid; // identity from the storage (VPD 0x83); empty when it has none
     std::uint64_t size_bytes = 0;
-    std::uint32_t min_block = 1;          // smallest I/O granularity the path accepts
-    std::uint32_t preferred_block = 4096; // logical block size to advertise
-    std::uint32_t max_request = 32u << 20;
-    bool read_only = false;
-    bool can_flush = false;
-    bool can_fua = false;
-    bool can_trim = false;
-    bool can_write_zeroes = false;
-    bool can_multi_conn = false; // flush on one connection covers writes made on others
     PathAccess access = PathAccess::optimized;
     std::string access_detail; // e.g. "tpg 1", shown to humans; empty when none
 };

@@ -42,6 +42,10 @@ boost::asio::ip::tcp::endpoint parse_endpoint(const std::string& text) {
     return {boost::asio::ip::make_address(host), port};
 }
 
+std::string message_of(const ControlResult<>& r) {
+    return r ? std::string() : r.error().message;
+}
+
 } // namespace
 
 Daemon::Daemon(DaemonConfig config)
@@ -172,8 +176,8 @@ void Daemon::add_path(LogicalUnit& lu, const LuConfig& lc, const std::string& id
     spec.weight = lc.weight_of(id);
     spec.throughput = lc.throughput_of(id);
     spec.standby = lc.is_standby(id);
-    if (auto err = lu.add_path(std::move(spec)); !err.empty()) {
-        throw std::runtime_error(err);
+    if (auto added = lu.add_path(std::move(spec)); !added) {
+        throw std::runtime_error(added.error().message);
     }
 }
 
@@ -391,12 +395,12 @@ LogicalUnit* Daemon::lu_of_path(const std::string& id) const {
 
 std::string Daemon::fail_path(const std::string& id) {
     auto* lu = lu_of_path(id);
-    return lu == nullptr ? "no such path: " + id : lu->fail_path(id);
+    return lu == nullptr ? "no such path: " + id : message_of(lu->fail_path(id));
 }
 
 std::string Daemon::reinstate_path(const std::string& id) {
     auto* lu = lu_of_path(id);
-    return lu == nullptr ? "no such path: " + id : lu->reinstate_path(id);
+    return lu == nullptr ? "no such path: " + id : message_of(lu->reinstate_path(id));
 }
 
 std::string Daemon::set_policy(const std::string& lu_name, const std::string& policy) {
@@ -409,7 +413,7 @@ std::string Daemon::set_policy(const std::string& lu_name, const std::string& po
                 }
                 return "unknown policy: " + policy + " (valid: " + valid + ")";
             }
-            return lu->set_policy(policy);
+            return message_of(lu->set_policy(policy));
         }
     }
     return "no such lu: " + lu_name;
@@ -481,7 +485,9 @@ void Daemon::apply_config(DaemonConfig next) {
             continue;
         }
         if (auto* lu = lu_of_path(old.id)) {
-            lu->remove_path(old.id);
+            if (auto removed = lu->remove_path(old.id); !removed) {
+                spdlog::error("reload: {}", removed.error().message);
+            }
         } else {
             discovery_->remove(old.id); // still being identified
         }
@@ -613,11 +619,11 @@ std::string Daemon::resize(const std::string& lu_name) {
         if (lu->rescanning()) {
             return "a rescan is running";
         }
-        lu->async_rescan([lu](std::string error, std::string message) {
-            if (!error.empty()) {
-                spdlog::error("lu {}: resize: {}", lu->name(), error);
+        lu->async_rescan([lu](ControlResult<std::string> outcome) {
+            if (!outcome) {
+                spdlog::error("lu {}: resize: {}", lu->name(), outcome.error().message);
             } else {
-                spdlog::info("lu {}: resize: {}", lu->name(), message);
+                spdlog::info("lu {}: resize: {}", lu->name(), outcome.value());
             }
         });
         return "";

@@ -148,10 +148,9 @@ void zero_range(const boost::asio::any_io_executor& ex, std::shared_ptr<IoTarget
         return;
     }
     // No payload, so only the 32-bit length field bounds a request.
-    auto limit = chunk_limit(ExportInfo{.size_bytes = info.size_bytes,
-                                        .min_block = info.min_block,
-                                        .max_request = 1u << 30},
-                             1u << 30);
+    ExportInfo unbounded = info;
+    unbounded.max_request = 1u << 30;
+    auto limit = chunk_limit(unbounded, 1u << 30);
     auto make = [deallocate](std::uint64_t) {
         IoRequest r;
         r.op = IoOp::write_zeroes;

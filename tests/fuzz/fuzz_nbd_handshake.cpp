@@ -27,17 +27,24 @@ struct Exports {
     boost::asio::io_context ctx;
     // Two named exports, so names matter; one read-only with odd geometry.
     std::shared_ptr<test::MemoryTarget> lun0 =
-        std::make_shared<test::MemoryTarget>(ctx.get_executor(), "lun0",
-                                             ExportInfo{.size_bytes = 1u << 20,
-                                                        .min_block = 512,
-                                                        .can_flush = true,
-                                                        .can_fua = true,
-                                                        .can_trim = true,
-                                                        .can_write_zeroes = true,
-                                                        .can_multi_conn = true});
-    std::shared_ptr<test::MemoryTarget> lun1 = std::make_shared<test::MemoryTarget>(
-        ctx.get_executor(), "lun1",
-        ExportInfo{.size_bytes = (64u << 10) + 1, .min_block = 1, .read_only = true});
+        std::make_shared<test::MemoryTarget>(ctx.get_executor(), "lun0", lun0_info());
+    std::shared_ptr<test::MemoryTarget> lun1 =
+        std::make_shared<test::MemoryTarget>(ctx.get_executor(), "lun1", lun1_info());
+
+    static ExportInfo lun0_info() {
+        ExportInfo i;
+        i.size_bytes = 1u << 20;
+        i.min_block = 512;
+        i.can_flush = i.can_fua = i.can_trim = i.can_write_zeroes = i.can_multi_conn = true;
+        return i;
+    }
+    static ExportInfo lun1_info() {
+        ExportInfo i;
+        i.size_bytes = (64u << 10) + 1;
+        i.min_block = 1;
+        i.read_only = true;
+        return i;
+    }
 };
 
 Exports& exports() {

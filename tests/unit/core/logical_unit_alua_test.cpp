@@ -43,12 +43,12 @@ TEST_CASE("non-optimized paths carry I/O only while no optimized path is usable"
     CHECK(f.data_ios("nonopt", IoOp::write) == 0);
     CHECK(f.data_ios("opt1", IoOp::write) + f.data_ios("opt2", IoOp::write) == 8);
 
-    REQUIRE(f.lu->fail_path("opt1").empty());
-    REQUIRE(f.lu->fail_path("opt2").empty());
+    REQUIRE(f.lu->fail_path("opt1"));
+    REQUIRE(f.lu->fail_path("opt2"));
     burst();
     CHECK(f.data_ios("nonopt", IoOp::write) == 8);
 
-    REQUIRE(f.lu->reinstate_path("opt2").empty());
+    REQUIRE(f.lu->reinstate_path("opt2"));
     REQUIRE(f.wait_state("opt2", PathState::active));
     burst();
     CHECK(f.data_ios("nonopt", IoOp::write) == 8); // back to the optimized path at once
@@ -63,9 +63,9 @@ TEST_CASE("ALUA standby and unavailable paths never carry I/O; I/O queues instea
     REQUIRE(f.wait_ready());
     CHECK(f.state("sb") == PathState::active); // healthy: the checker keeps probing it
     CHECK(access_of(f, "sb") == "standby");
-    REQUIRE(f.lu->fail_path("opt").empty());
+    REQUIRE(f.lu->fail_path("opt"));
     auto queued = f.submit(IoOp::write, 8192);
-    REQUIRE(run_until(f.io, [&] { return f.lu->status().queued == 1; }));
+    REQUIRE(f.run_until([&] { return f.lu->status().queued == 1; }));
     CHECK_FALSE(queued->done);
     CHECK(f.data_ios("sb", IoOp::write) == 0);
     CHECK(f.data_ios("un", IoOp::write) == 0);
@@ -90,7 +90,7 @@ TEST_CASE("a path that turns transitioning stops getting new I/O until it settle
     CHECK(f.data_ios("a", IoOp::read) == 0);
     CHECK(f.data_ios("b", IoOp::read) == 4);
     f.paths.at("a")->report_access(PathAccess::non_optimized);
-    REQUIRE(f.lu->fail_path("b").empty());
+    REQUIRE(f.lu->fail_path("b"));
     REQUIRE(f.wait(f.submit(IoOp::read, 65536)));
     CHECK(f.data_ios("a", IoOp::read) == 1);
 }

@@ -54,12 +54,13 @@ TEST_CASE("an I/O past its deadline fails the path and completes on another path
     REQUIRE(f.wait_ready());
     a->hold = true; // path a swallows I/O: a hung target
 
-    auto start = Clock::now();
+    auto start = f.clock->now();
     auto c = f.submit(IoOp::read, 8192);
     REQUIRE(f.wait(c));
-    auto elapsed = Clock::now() - start;
+    auto elapsed = f.clock->now() - start;
     CHECK(c->result.ok());
     CHECK(elapsed >= Millis{100});
+    CHECK(elapsed <= Millis{110}); // found at the first tick (5 ms) past the deadline
     CHECK(f.state("a") != PathState::active);
     CHECK(f.lu->status().paths[0].counters.timeouts == 1);
     CHECK(f.data_ios("b", IoOp::read) == 1);
@@ -77,7 +78,7 @@ TEST_CASE(
     for (int i = 0; i < 32; ++i) {
         done.push_back(f.submit(i % 2 ? IoOp::write : IoOp::read, 8192 + 4096 * i));
     }
-    REQUIRE(run_until(f.io, [&] { return a->pending.size() + b->pending.size() == 32; }));
+    REQUIRE(f.run_until([&] { return a->pending.size() + b->pending.size() == 32; }));
     b->hold = false;
     FakeTransport::release(f.io.get_executor(), *a, IoResult::path(ECONNRESET));
     FakeTransport::release(f.io.get_executor(), *b);

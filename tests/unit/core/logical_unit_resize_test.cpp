@@ -17,10 +17,13 @@ struct RescanOutcome {
 
 std::shared_ptr<RescanOutcome> rescan(LuFixture& f) {
     auto out = std::make_shared<RescanOutcome>();
-    f.lu->async_rescan([out](std::string error, std::string message) {
+    f.lu->async_rescan([out](ControlResult<std::string> outcome) {
         out->done = true;
-        out->error = std::move(error);
-        out->message = std::move(message);
+        if (outcome) {
+            out->message = outcome.value();
+        } else {
+            out->error = outcome.error().message;
+        }
     });
     return out;
 }
@@ -38,7 +41,7 @@ TEST_CASE("a rescan grows the LU when every path reports the larger size", "[res
     a->info.size_bytes = b->info.size_bytes = 2 << 20;
     auto out = rescan(f);
     CHECK(f.lu->rescanning());
-    REQUIRE(run_until(f.io, [&] { return out->done; }));
+    REQUIRE(f.run_until([&] { return out->done; }));
     CHECK(out->error.empty());
     CHECK(out->message == "grew from 1048576 to 2097152 bytes");
     CHECK(f.lu->export_info().size_bytes == 2u << 20);
@@ -62,7 +65,7 @@ TEST_CASE("paths that disagree on the capacity leave the size unchanged", "[resi
     f.lu->on_resize([&](std::uint64_t) { resized = true; });
     a->info.size_bytes = 2 << 20; // b still reports 1 MiB
     auto out = rescan(f);
-    REQUIRE(run_until(f.io, [&] { return out->done; }));
+    REQUIRE(f.run_until([&] { return out->done; }));
     CHECK(out->message == "paths disagree (a 2097152, b 1048576); size unchanged (1048576 bytes)");
     CHECK(f.lu->export_info().size_bytes == 1u << 20);
     CHECK_FALSE(resized);
@@ -79,7 +82,7 @@ TEST_CASE("I/O submitted during a rescan completes without errors", "[resize]") 
     std::vector<std::shared_ptr<Outcome>> ios;
     while (!out->done) {
         ios.push_back(f.submit(IoOp::write, 8192 + 4096 * (ios.size() % 64)));
-        f.io.run_one_for(std::chrono::milliseconds(5));
+        f.run_for(Millis{5}); // each round of writes meets the rescan at another step
     }
     for (auto& io : ios) {
         REQUIRE(f.wait(io));
@@ -95,13 +98,13 @@ TEST_CASE("a second rescan while one runs is refused; a smaller path is refused"
     REQUIRE(f.wait_ready());
     auto first = rescan(f);
     auto second = rescan(f);
-    REQUIRE(run_until(f.io, [&] { return first->done && second->done; }));
+    REQUIRE(f.run_until([&] { return first->done && second->done; }));
     CHECK(second->error == "a rescan is running");
     CHECK(first->message == "size unchanged (1048576 bytes)");
 
     a->info.size_bytes = 512 << 10; // the storage shrank under path a
     auto again = rescan(f);
-    REQUIRE(run_until(f.io, [&] { return again->done; }));
+    REQUIRE(f.run_until([&] { return again->done; }));
     CHECK(again->message == "size unchanged (1048576 bytes)"); // b alone still agrees
     CHECK(f.state("a") == PathState::failed);
     CHECK(f.lu->status().paths.at(0).last_error ==

@@ -1,4 +1,6 @@
-// A LogicalUnit over fake paths, with simple selectors, for engine tests.
+// A LogicalUnit over fake paths and a manual clock, with simple selectors, for engine tests.
+// Time moves only when the fixture waits: every wait jumps from timer to timer, so the tests
+// are deterministic and take no wall time.
 #pragma once
 
 #include <map>
@@ -11,7 +13,7 @@
 
 #include "core/logical_unit.hpp"
 #include "tests/support/fake_transport.hpp"
-#include "tests/support/run_until.hpp"
+#include "tests/support/manual_clock.hpp"
 
 namespace mpiod::test {
 
@@ -70,12 +72,13 @@ struct Outcome {
 
 struct LuFixture {
     boost::asio::io_context io;
+    std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
     std::shared_ptr<LogicalUnit> lu;
     std::map<std::string, std::shared_ptr<FakePathControl>> paths;
 
     explicit LuFixture(LuSettings s = fast_settings()) {
         lu = std::make_shared<LogicalUnit>(io.get_executor(), "lu0", "wwid-1", std::move(s),
-                                           test_policies());
+                                           test_policies(), clock);
     }
     ~LuFixture() {
         lu->stop();
@@ -102,9 +105,8 @@ struct LuFixture {
         spec.wwid = "wwid-1";
         spec.standby = standby;
         paths[id] = c;
-        auto err = lu->add_path(std::move(spec));
-        if (!err.empty()) {
-            throw std::runtime_error(err);
+        if (auto added = lu->add_path(std::move(spec)); !added) {
+            throw std::runtime_error(added.error().message);
         }
         return c;
     }
@@ -118,14 +120,22 @@ struct LuFixture {
         throw std::runtime_error("no path " + id);
     }
 
+    /// Runs the engine, moving the clock from timer to timer, until `done` holds; false if
+    /// it does not within `limit` of clock time.
+    bool run_until(const std::function<bool()>& done,
+                   Clock::duration limit = std::chrono::seconds(5)) {
+        return clock->run_until(io, done, limit);
+    }
+    /// Runs the engine for `d` of clock time.
+    void run_for(Clock::duration d) { clock->run_for(io, d); }
+
     bool wait_state(const std::string& id, PathState s,
-                    std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-        return run_until(
-            io, [&] { return state(id) == s; }, limit);
+                    Clock::duration limit = std::chrono::seconds(5)) {
+        return run_until([&] { return state(id) == s; }, limit);
     }
 
     bool wait_ready() {
-        return run_until(io, [&] {
+        return run_until([&] {
             if (!lu->ready()) {
                 return false;
             }
@@ -156,10 +166,8 @@ struct LuFixture {
         return c;
     }
 
-    bool wait(const std::shared_ptr<Outcome>& c,
-              std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-        return run_until(
-            io, [&] { return c->done; }, limit);
+    bool wait(const std::shared_ptr<Outcome>& c, Clock::duration limit = std::chrono::seconds(5)) {
+        return run_until([&] { return c->done; }, limit);
     }
 
     /// I/Os of `op` a path carried, probes excluded (probes are reads of offset 0 made

@@ -1,0 +1,34 @@
+// One client I/O as the engine tracks it, or one leg of a flush fanned out to several paths.
+// It sits in at most one list at a time: the in-flight list of the path carrying it, or the
+// no-path queue. The engine owns it from submit() until finish().
+#pragma once
+
+#include <cstdint>
+
+#include <boost/intrusive/list.hpp>
+
+#include "core/clock.hpp"
+#include "core/io_completion.hpp"
+#include "core/io_request.hpp"
+#include "core/io_result.hpp"
+
+namespace mpiod {
+
+class Path;
+
+struct EngineIo : boost::intrusive::list_base_hook<> {
+    IoRequest io;
+    IoCompletion done;             // empty for flush legs
+    Clock::time_point submitted{}; // when the client submitted it
+    Clock::time_point started{};   // start of the current attempt
+    std::uint32_t attempts = 0;    // attempts started, on any path
+    // Flush fan-out (core/flush_fan_out.hpp).
+    EngineIo* parent = nullptr;  // leg: the client flush it belongs to
+    Path* pinned = nullptr;      // leg: the path it must cover (another if that one died)
+    std::uint32_t legs_left = 0; // client flush: legs not yet finished
+    IoResult legs_result{};      // client flush: first error of a leg
+};
+
+using EngineIoList = boost::intrusive::list<EngineIo>;
+
+} // namespace mpiod
