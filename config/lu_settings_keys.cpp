@@ -10,8 +10,8 @@ namespace mpiod {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> keys{"policy", "io_timeout", "checker_interval",
-                                               "no_path_retry", "failback"};
+constexpr std::array<std::string_view, 6> keys{
+    "policy", "io_timeout", "checker_interval", "no_path_retry", "failback", "in_doubt_memory_mib"};
 
 std::string policy_of(const ConfigNode& node) {
     std::string name = node.text();
@@ -81,6 +81,11 @@ void read_lu_settings(const ConfigNode& map, LuSettings& settings) {
     }
     if (auto n = map.find("failback")) {
         settings.failback = failback_of(*n);
+    }
+    if (auto n = map.find("in_doubt_memory_mib")) {
+        settings.in_doubt_memory = n->whole_number(LuSettingsLimits::in_doubt_memory_mib_min,
+                                                   LuSettingsLimits::in_doubt_memory_mib_max)
+                                   << 20;
     }
 }
 

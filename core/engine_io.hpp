@@ -22,6 +22,11 @@ struct EngineIo : boost::intrusive::list_base_hook<> {
     Clock::time_point submitted{}; // when the client submitted it
     Clock::time_point started{};   // start of the current attempt
     std::uint32_t attempts = 0;    // attempts started, on any path
+    // In-doubt writes (core/in_doubt_writes.hpp).
+    bool abandoned = false;  // an attempt left on a hung path: its late end only resolves it
+    std::uint64_t doubt = 0; // abandoned write: its in-doubt id (0: a read, nothing in doubt)
+    std::uint64_t kept = 0;  // client write kept over an in-doubt range: its sequence number
+    bool replay = false;     // a kept write written again after a resolution
     // Flush fan-out (core/flush_fan_out.hpp).
     EngineIo* parent = nullptr;  // leg: the client flush it belongs to
     Path* pinned = nullptr;      // leg: the path it must cover (another if that one died)

@@ -35,6 +35,7 @@ LogicalUnit::LogicalUnit(boost::asio::any_io_executor ex, std::string name, std:
       policies_(std::move(policies)),
       checker_(*this, *clock_),
       no_path_queue_(id_),
+      in_doubt_(settings_.in_doubt_memory),
       tick_(clock_->make_timer(ex_)) {
     selector_ = policies_(settings_.policy);
     if (!selector_) {
@@ -45,8 +46,11 @@ LogicalUnit::LogicalUnit(boost::asio::any_io_executor ex, std::string name, std:
 LogicalUnit::~LogicalUnit() {
     // Requests are owned by the lists; the daemon stops and drains the LU first, but a
     // test or an aborted start may not have: release what is left without completing it.
+    auto dispose = [](EngineIo* r) { delete r; };
+    held_.clear_and_dispose(dispose);
     for (auto& p : paths_) {
-        p->in_flight.clear_and_dispose([](EngineIo* r) { delete r; });
+        p->in_flight.clear_and_dispose(dispose);
+        p->abandoned.clear_and_dispose(dispose);
     }
 }
 
@@ -66,6 +70,9 @@ void LogicalUnit::submit(IoRequest request, IoCompletion done) {
 void LogicalUnit::dispatch(EngineIo& r) {
     if (stopped_) {
         finish(r, IoResult{IoStatus::cancelled, ESHUTDOWN});
+        return;
+    }
+    if (r.parent == nullptr && !r.replay && held_for_doubt(r)) {
         return;
     }
     if (r.io.op == IoOp::flush && r.parent == nullptr) {
@@ -124,6 +131,10 @@ void LogicalUnit::start_on(EngineIo& r, Path& p) {
 }
 
 void LogicalUnit::on_attempt_done(EngineIo& r, Path& p, IoResult result) {
+    if (r.abandoned) {
+        on_abandoned_end(p, r, result);
+        return;
+    }
     auto now = clock_->now();
     p.in_flight.erase(p.in_flight.iterator_to(r));
     p.record_end(r.io, result.ok(), now - r.started);
@@ -195,7 +206,10 @@ void LogicalUnit::complete(EngineIo& r, IoResult result) {
     } else if (result.ok() && r.io.op == IoOp::write) {
         bytes_written_ += r.io.length;
     }
-    if (!result.ok()) {
+    if (r.kept != 0) {
+        in_doubt_.settle(r.kept, result.ok());
+    }
+    if (!result.ok() && !r.replay) {
         ++io_errors_;
         const LogScope log_scope({id_.name, id_.wwid, {}, "lu_io_error"});
         spdlog::warn("lu {}: {} at {} (+{}) failed: {} (errno {})", id_.name, to_string(r.io.op),
@@ -212,6 +226,7 @@ void LogicalUnit::complete(EngineIo& r, IoResult result) {
     if (in_flight_ == 0 && !drain_waiters_.empty()) {
         post_waiters(drain_waiters_);
     }
+    pump_replays();
 }
 
 // ---- no usable path --------------------------------------------------------------------
@@ -277,6 +292,8 @@ void LogicalUnit::on_tick() {
     if (no_path_queue_.expired(now, settings_.no_path_retry)) {
         fail_queued(IoStatus::no_path);
     }
+    replay_backoff_ = false;
+    pump_replays(); // a replay that failed is tried again here
     arm_tick();
 }
 
@@ -315,6 +332,12 @@ void LogicalUnit::stop() {
     stopped_ = true;
     tick_->cancel();
     fail_queued(IoStatus::cancelled);
+    auto held = std::move(held_);
+    while (!held.empty()) {
+        EngineIo& r = held.front();
+        held.pop_front();
+        finish(r, IoResult{IoStatus::cancelled, ESHUTDOWN});
+    }
     // Closing returns in-flight I/O as path errors; dispatch() then completes each with
     // `cancelled` because the LU is stopped.
     for (auto& p : paths_) {
@@ -343,9 +366,21 @@ LuStatus LogicalUnit::status() const {
     s.bytes_written = bytes_written_;
     s.latency = latency_;
     s.exports = exports_;
+    s.in_doubt_writes = in_doubt_.open_count();
+    s.kept_writes = in_doubt_.kept_writes();
+    s.kept_bytes = in_doubt_.kept_bytes();
+    s.replays = in_doubt_.replays();
+    s.held = held_.size();
+    const auto now = clock_->now();
     for (const auto& p : paths_) {
         if (!p->removed) {
             s.paths.push_back(p->status());
+            const auto doubt = in_doubt_.of_path(p->number());
+            s.paths.back().in_doubt_writes = doubt.writes;
+            if (doubt.writes > 0) {
+                s.paths.back().in_doubt_age_ms = static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<Millis>(now - doubt.oldest).count());
+            }
         }
     }
     return s;

@@ -20,6 +20,7 @@
 #include "core/control_result.hpp"
 #include "core/engine_clock.hpp"
 #include "core/engine_io.hpp"
+#include "core/in_doubt_writes.hpp"
 #include "core/io_target.hpp"
 #include "core/lu_identity.hpp"
 #include "core/lu_settings.hpp"
@@ -107,6 +108,13 @@ private:
     void queue_or_fail(EngineIo& r);
     void fail_queued(IoStatus why);
 
+    // ---- in-doubt writes (core/in_doubt_writes.hpp) ----
+    bool held_for_doubt(EngineIo& r);
+    void abandon_in_flight(Path& p);
+    void on_abandoned_end(Path& p, EngineIo& r, IoResult result);
+    void pump_replays();
+    void release_held();
+
     // ---- paths (PathChecker::Host and the events behind it) ----
     std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
     bool stopped() const noexcept override { return stopped_; }
@@ -114,6 +122,8 @@ private:
     std::uint32_t probe_bytes() const noexcept override;
     void path_healthy(Path& p) override;
     void path_failed(Path& p, const std::string& reason) override;
+    void path_hung(Path& p, const std::string& reason) override;
+    void mark_failed(Path& p, const std::string& reason);
     void reconnect_failed(Path& p) override;
     void paths_changed() override;
     void access_changed(Path& p, PathAccess access);
@@ -144,6 +154,9 @@ private:
     std::vector<Path*> candidate_paths_; // parallel to candidates_
     PathChecker checker_;
     NoPathQueue no_path_queue_;
+    InDoubtWrites in_doubt_;
+    EngineIoList held_;           // I/O waiting for replays over its range, or for memory
+    bool replay_backoff_ = false; // a replay failed: the next tick tries again
     std::unique_ptr<CapacityRescan> rescan_;
     std::unique_ptr<EngineTimer> tick_;
 

@@ -89,6 +89,13 @@ void LogicalUnit::path_healthy(Path& p) {
 }
 
 void LogicalUnit::path_failed(Path& p, const std::string& reason) {
+    mark_failed(p, reason);
+    // Closing returns every I/O still on this path as a path error; each is resubmitted.
+    p.transport().close();
+    paths_changed();
+}
+
+void LogicalUnit::mark_failed(Path& p, const std::string& reason) {
     p.last_error = reason;
     ++p.counters().failures;
     p.waiting_failback = false;
@@ -99,9 +106,6 @@ void LogicalUnit::path_failed(Path& p, const std::string& reason) {
               "fails over its " + std::to_string(p.in_flight.size()) +
                   " I/O(s) in flight to the other paths");
     }
-    // Closing returns every I/O still on this path as a path error; each is resubmitted.
-    p.transport().close();
-    paths_changed();
 }
 
 void LogicalUnit::reconnect_failed(Path& p) {
@@ -238,6 +242,12 @@ ControlResult<> LogicalUnit::reinstate_path(std::string_view id) {
     if (p == nullptr) {
         return ControlError::not_found("no path '" + std::string(id) + "' in lu " + id_.name);
     }
+    if (!p->abandoned.empty()) {
+        return ControlError::busy("path " + p->id() + " has " +
+                                  std::to_string(p->abandoned.size()) +
+                                  " I/O(s) in doubt on its hung connection; it reconnects by "
+                                  "itself once they resolve");
+    }
     p->log(spdlog::level::info, "path_admin_reinstated", "reinstated by operator");
     p->admin_reinstate = true;
     switch (p->state()) {
@@ -271,6 +281,7 @@ void LogicalUnit::set_settings(LuSettings s) {
         s.policy = settings_.policy;
     }
     settings_ = std::move(s);
+    in_doubt_.set_memory_limit(settings_.in_doubt_memory);
 }
 
 ControlResult<> LogicalUnit::set_policy(std::string_view policy) {

@@ -42,6 +42,8 @@ struct LuSettings {
     Millis checker_interval{2'000}; // probe period for failed paths and idle healthy paths
     NoPathRetry no_path_retry{};
     Failback failback{};
+    /// Bytes of later writes kept over in-doubt ranges, at most (core/in_doubt_writes.hpp).
+    std::uint64_t in_doubt_memory = 64u << 20;
     bool operator==(const LuSettings&) const = default;
 };
 

@@ -25,6 +25,8 @@ struct PathStatus {
     std::uint32_t weight = 1;
     std::string last_error;
     PathCounters counters;
+    std::uint64_t in_doubt_writes = 0; // writes whose attempt here may still land
+    std::uint64_t in_doubt_age_ms = 0; // how long the oldest of them has been in doubt
 };
 
 struct LuStatus {
@@ -37,11 +39,16 @@ struct LuStatus {
     std::uint32_t block_size = 0;
     std::uint64_t in_flight = 0;
     std::uint64_t queued = 0;
-    std::uint64_t failovers = 0;      // I/Os resubmitted on another path
-    std::uint64_t io_errors = 0;      // I/Os completed to the client with an error
-    std::uint64_t ios = 0;            // I/Os completed to the client
-    std::uint64_t bytes_read = 0;     // by client reads that succeeded
-    std::uint64_t bytes_written = 0;  // by client writes that succeeded
+    std::uint64_t failovers = 0;       // I/Os resubmitted on another path
+    std::uint64_t io_errors = 0;       // I/Os completed to the client with an error
+    std::uint64_t ios = 0;             // I/Os completed to the client
+    std::uint64_t bytes_read = 0;      // by client reads that succeeded
+    std::uint64_t bytes_written = 0;   // by client writes that succeeded
+    std::uint64_t in_doubt_writes = 0; // write attempts on hung paths that may still land
+    std::uint64_t kept_writes = 0;     // later writes over them, kept to be written again
+    std::uint64_t kept_bytes = 0;
+    std::uint64_t replays = 0;        // kept writes written again after a resolution
+    std::uint64_t held = 0;           // I/O waiting for a replay or for in_doubt_memory
     LatencyHistogram latency;         // client-visible latency (failovers and queueing included)
     std::vector<std::string> exports; // where the LU is exported (sockets, devices)
     std::vector<PathStatus> paths;

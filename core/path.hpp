@@ -89,8 +89,11 @@ public:
 
     // ---- the engine's bookkeeping ----
     EngineIoList in_flight; // in start order: the front's deadline comes first
-    bool dirty = false;     // writes completed here since the last flush that covered it
-    bool removed = false;   // by remove_path: gone once its I/O in flight is done
+    /// Attempts left on the hung connection (kept open) after their I/O went elsewhere: the
+    /// path reconnects only once each resolved (late reply or the connection's death).
+    EngineIoList abandoned;
+    bool dirty = false;   // writes completed here since the last flush that covered it
+    bool removed = false; // by remove_path: gone once its I/O in flight is done
 
     // ---- the checker's and failback's bookkeeping ----
     bool checking = false;           // an open, probe or check is running

@@ -22,6 +22,9 @@ CheckAction next_check_action(const Path& p, Clock::time_point now, const LuSett
     if (!p.in_flight.empty() && now - p.in_flight.front().started >= s.io_timeout) {
         return CheckAction::io_deadline;
     }
+    if (!p.abandoned.empty()) {
+        return CheckAction::none; // the hung connection stays as it is until they resolve
+    }
     if (p.checking) {
         return now - p.check_started >= check_deadline(s) ? CheckAction::hung_check
                                                           : CheckAction::none;
@@ -149,19 +152,15 @@ void PathChecker::tick(Path& p, Clock::time_point now) {
     switch (next_check_action(p, now, s)) {
     case CheckAction::none:
         return;
-    case CheckAction::io_deadline: {
+    case CheckAction::io_deadline:
         ++p.counters().timeouts;
-        std::string why = "I/O timed out after " + std::to_string(s.io_timeout.count()) + " ms";
-        if (is_usable(p.state())) {
-            host_.path_failed(p, why);
-        } else {
-            p.last_error = why;
-            p.transport().close(); // get the stuck I/O back to resubmit it elsewhere
-        }
+        host_.path_hung(p, "I/O timed out after " + std::to_string(s.io_timeout.count()) + " ms");
         return;
-    }
     case CheckAction::hung_check:
-        p.transport().close(); // a check that hangs is a failed check: closing completes it
+        host_.path_hung(
+            p, "a check did not answer within " +
+                   std::to_string(std::chrono::duration_cast<Millis>(check_deadline(s)).count()) +
+                   " ms");
         return;
     case CheckAction::reconnect:
         p.next_check = now + s.checker_interval;

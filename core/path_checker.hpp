@@ -19,8 +19,8 @@ namespace mpiod {
 
 enum class CheckAction : std::uint8_t {
     none,
-    io_deadline,   // the oldest I/O in flight passed io_timeout: fail the path, take it back
-    hung_check,    // an open or check runs too long: close the transport (that ends it)
+    io_deadline,   // the oldest I/O in flight passed io_timeout: the path hung
+    hung_check,    // an open or check runs too long: the path hung
     reconnect,     // a failed path's next reconnect is due
     failback,      // a path waiting for failback may go back to its home state
     idle_check,    // a healthy path carried nothing for checker_interval: check it
@@ -54,6 +54,9 @@ public:
         virtual std::uint32_t probe_bytes() const noexcept = 0;
         virtual void path_healthy(Path& p) = 0;
         virtual void path_failed(Path& p, const std::string& reason) = 0;
+        /// The path stopped answering (an I/O or a check passed its deadline): its I/O goes
+        /// elsewhere; writes in flight are in doubt and its connection may stay open.
+        virtual void path_hung(Path& p, const std::string& reason) = 0;
         /// A reconnect ended without the path coming up.
         virtual void reconnect_failed(Path& p) = 0;
         /// The set of paths that carry I/O changed.

@@ -126,6 +126,17 @@ std::vector<Column> path_columns(bool with_lu) {
     return cols;
 }
 
+// The state, and when writes are in doubt on the path's hung connection, how many and for how
+// long ("failed, 3 in doubt for 12s").
+std::string path_state(const json& p) {
+    auto state = text(p, "state");
+    if (count(p, "in_doubt_writes") > 0) {
+        state += ", " + count_text(p, "in_doubt_writes") + " in doubt for " +
+                 format_duration(static_cast<std::int64_t>(count(p, "in_doubt_age_ms") / 1000));
+    }
+    return state;
+}
+
 std::string paths_table(const json& paths, bool with_lu) {
     Table t(path_columns(with_lu));
     for (const auto& p : paths) {
@@ -134,7 +145,7 @@ std::string paths_table(const json& paths, bool with_lu) {
             row.push_back(text(p, "lu"));
         }
         for (auto cell :
-             {text(p, "id"), text(p, "transport"), text(p, "state"), count_text(p, "in_flight"),
+             {text(p, "id"), text(p, "transport"), path_state(p), count_text(p, "in_flight"),
               count_text(p, "ios"), count_text(p, "errors"), latency(p), text(p, "target")}) {
             row.push_back(std::move(cell));
         }
@@ -208,6 +219,14 @@ std::string render_lu(const json& lu) {
                       " errors, " + count_text(lu, "failovers") + " failovers"},
         {"  exports", joined(items(lu, "exports"))},
     });
+    if (count(lu, "in_doubt_writes") > 0 || count(lu, "kept_writes") > 0) {
+        out += key_values(
+            {{"  in doubt", count_text(lu, "in_doubt_writes") + " write(s) on hung paths; " +
+                                count_text(lu, "kept_writes") + " later write(s) (" +
+                                count_text(lu, "kept_bytes") + " bytes) kept, " +
+                                count_text(lu, "replays") + " replayed, " + count_text(lu, "held") +
+                                " held"}});
+    }
     const auto& paths = items(lu, "paths");
     out += "\n" + paths_table(paths, false);
     std::vector<std::pair<std::string, std::string>> errors;

@@ -68,6 +68,8 @@ void to_json(nlohmann::json& j, const PathStatus& p) {
     j["standby_member"] = p.standby_member;
     j["weight"] = p.weight;
     j["last_error"] = p.last_error;
+    j["in_doubt_writes"] = p.in_doubt_writes;
+    j["in_doubt_age_ms"] = p.in_doubt_age_ms;
 }
 
 void to_json(nlohmann::json& j, const LuStatus& lu) {
@@ -86,6 +88,11 @@ void to_json(nlohmann::json& j, const LuStatus& lu) {
         {"ios", lu.ios},
         {"bytes_read", lu.bytes_read},
         {"bytes_written", lu.bytes_written},
+        {"in_doubt_writes", lu.in_doubt_writes},
+        {"kept_writes", lu.kept_writes},
+        {"kept_bytes", lu.kept_bytes},
+        {"replays", lu.replays},
+        {"held", lu.held},
         {"latency_histogram", histogram_json(lu.latency)},
         {"exports", lu.exports},
         {"paths", lu.paths},

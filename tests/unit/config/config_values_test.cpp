@@ -86,6 +86,7 @@ lus:
     alias: second
     io_timeout: 500ms
     failback: manual
+    in_doubt_memory_mib: 16
 )",
                           "t.yaml");
     CHECK(c.defaults.policy == "round-robin");
@@ -104,6 +105,8 @@ lus:
     CHECK(second.settings.checker_interval == 2s);  // built in
     CHECK(second.settings.no_path_retry.mode == NoPathRetry::Mode::queue);
     CHECK(second.settings.failback.mode == Failback::Mode::manual);
+    CHECK(second.settings.in_doubt_memory == 16u << 20);
+    CHECK(first.settings.in_doubt_memory == 64u << 20); // built in
     CHECK(second.line == 9);
 }
 

@@ -46,7 +46,9 @@ TEST_CASE("a path's JSON carries exactly the documented field names", "[status_j
                                            "latency_mean_us",
                                            "latency_ewma_us",
                                            "latency_histogram",
-                                           "last_error"});
+                                           "last_error",
+                                           "in_doubt_writes",
+                                           "in_doubt_age_ms"});
     CHECK(j["lu"] == "lun0");
     CHECK(j["id"] == "a");
     CHECK(j["state"] == "active");
@@ -59,10 +61,13 @@ TEST_CASE("a path's JSON carries exactly the documented field names", "[status_j
 TEST_CASE("an LU's JSON carries exactly the documented field names and nests its paths",
           "[status_json]") {
     json j = test::sample_lus()[1];
-    CHECK(keys(j) == std::set<std::string>{
-                         "name", "wwid", "policy", "state", "size_bytes", "rescanning",
-                         "block_size", "in_flight", "queued", "failovers", "io_errors", "ios",
-                         "bytes_read", "bytes_written", "latency_histogram", "exports", "paths"});
+    CHECK(keys(j) ==
+          std::set<std::string>{
+              "name",        "wwid",       "policy",     "state",         "size_bytes",
+              "rescanning",  "block_size", "in_flight",  "queued",        "failovers",
+              "io_errors",   "ios",        "bytes_read", "bytes_written", "in_doubt_writes",
+              "kept_writes", "kept_bytes", "replays",    "held",          "latency_histogram",
+              "exports",     "paths"});
     CHECK(j["block_size"] == 4096);
     REQUIRE(j["paths"].is_array());
     CHECK(j["paths"][0]["last_error"] == "connection refused");

@@ -150,7 +150,6 @@ struct LuFixture {
 
     std::shared_ptr<Outcome> submit(IoOp op, std::uint64_t offset = 0, std::uint32_t length = 4096,
                                     bool fua = false) {
-        auto c = std::make_shared<Outcome>();
         IoRequest r;
         r.op = op;
         r.offset = offset;
@@ -159,6 +158,11 @@ struct LuFixture {
         if (r.carries_data()) {
             r.data = make_io_buffer(length);
         }
+        return submit_request(std::move(r));
+    }
+
+    std::shared_ptr<Outcome> submit_request(IoRequest r) {
+        auto c = std::make_shared<Outcome>();
         lu->submit(std::move(r), [c](IoResult res) {
             c->done = true;
             c->result = res;

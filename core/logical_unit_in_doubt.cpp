@@ -1,0 +1,156 @@
+// The engine's side of in-doubt writes: a hung path's attempts are abandoned (its connection
+// stays open), their I/O goes elsewhere, later writes over their ranges are kept, and when an
+// abandoned write resolves the kept writes are written again before new I/O to their range.
+// The bookkeeping itself is InDoubtWrites; README "Data safety" states the guarantee.
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "core/log_context.hpp"
+#include "core/logical_unit.hpp"
+
+namespace mpiod {
+
+bool LogicalUnit::held_for_doubt(EngineIo& r) {
+    // A flush waits for replays that are due, so that it covers them; it cannot wait for
+    // attempts that never resolve (see README for that limit).
+    const bool wait =
+        r.io.op == IoOp::flush ? !in_doubt_.idle() : in_doubt_.blocks(r.io.offset, r.io.length);
+    if (!wait && r.io.modifies() && r.kept == 0 &&
+        in_doubt_.overlaps_open(r.io.offset, r.io.length)) {
+        if (auto seq = in_doubt_.keep(r.io)) {
+            r.kept = *seq;
+        } else {
+            if (held_.empty()) {
+                const LogScope scope({id_.name, id_.wwid, {}, "in_doubt_memory_full"});
+                spdlog::warn("lu {}: {} bytes of writes are kept over in-doubt ranges (the "
+                             "in_doubt_memory bound): new writes over them wait",
+                             id_.name, in_doubt_.kept_bytes());
+            }
+            held_.push_back(r);
+            return true;
+        }
+    }
+    if (wait) {
+        held_.push_back(r);
+    }
+    return wait;
+}
+
+void LogicalUnit::path_hung(Path& p, const std::string& reason) {
+    const bool writes = std::any_of(p.in_flight.begin(), p.in_flight.end(),
+                                    [](const EngineIo& r) { return r.io.modifies(); });
+    if (!writes) {
+        // Nothing can land late: closing returns the I/O (reads, a check) for resubmission.
+        if (is_usable(p.state())) {
+            path_failed(p, reason);
+        } else {
+            p.last_error = reason;
+            p.transport().close();
+        }
+        return;
+    }
+    if (is_usable(p.state())) {
+        mark_failed(p, reason);
+    } else {
+        p.last_error = reason;
+    }
+    abandon_in_flight(p);
+    paths_changed();
+}
+
+void LogicalUnit::abandon_in_flight(Path& p) {
+    const auto now = clock_->now();
+    EngineIoList again;
+    std::uint64_t writes = 0;
+    while (!p.in_flight.empty()) {
+        EngineIo& old = p.in_flight.front();
+        p.in_flight.pop_front();
+        // The I/O goes on as a new EngineIo; the old one stays with the connection only to
+        // learn when the attempt ends.
+        auto* next = new EngineIo;
+        next->io = old.io;
+        next->done = std::move(old.done);
+        next->submitted = old.submitted;
+        next->attempts = old.attempts;
+        next->parent = old.parent;
+        next->kept = old.kept;
+        next->replay = old.replay;
+        old.parent = nullptr;
+        old.kept = 0;
+        old.replay = false;
+        old.abandoned = true;
+        if (old.io.modifies()) {
+            old.doubt = in_doubt_.open(p.number(), old.io.offset, old.io.length, now);
+            ++writes;
+        }
+        p.abandoned.push_back(old);
+        again.push_back(*next);
+    }
+    p.log(spdlog::level::warn, "write_in_doubt",
+          std::to_string(writes) +
+              " write(s) in doubt: they may still land; its connection stays open until each "
+              "resolves, and later writes over them are kept to be written again");
+    while (!again.empty()) {
+        EngineIo& r = again.front();
+        again.pop_front();
+        ++failovers_;
+        dispatch(r);
+    }
+}
+
+void LogicalUnit::on_abandoned_end(Path& p, EngineIo& r, IoResult result) {
+    p.abandoned.erase(p.abandoned.iterator_to(r));
+    p.record_end(r.io, result.ok(), clock_->now() - r.started);
+    if (r.doubt != 0) {
+        in_doubt_.resolve(r.doubt);
+        const LogScope scope({id_.name, id_.wwid, p.id(), "write_in_doubt_resolved"});
+        spdlog::debug("lu {}: in-doubt {} at {} (+{}) on path {} resolved: {}", id_.name,
+                      to_string(r.io.op), r.io.offset, r.io.length, p.id(),
+                      result.ok() ? "it landed" : "its connection ended");
+    }
+    delete &r;
+    if (p.abandoned.empty()) {
+        p.log(spdlog::level::info, "write_in_doubt_resolved",
+              "has no write in doubt any more; it may reconnect");
+    }
+    pump_replays();
+}
+
+void LogicalUnit::pump_replays() {
+    if (stopped_ || replay_backoff_) {
+        return;
+    }
+    if (auto write = in_doubt_.take_replay()) {
+        auto* r = new EngineIo;
+        r->io = std::move(*write);
+        r->replay = true;
+        r->submitted = clock_->now();
+        r->done = [weak = weak_from_this()](IoResult result) {
+            if (auto self = weak.lock()) {
+                self->in_doubt_.replay_done(result.ok());
+                // A failed replay is tried again at the next tick, not in a loop here.
+                self->replay_backoff_ = !result.ok();
+            }
+        };
+        ++in_flight_;
+        dispatch(*r);
+        return;
+    }
+    if (in_doubt_.idle() && !held_.empty()) {
+        release_held();
+    }
+}
+
+void LogicalUnit::release_held() {
+    auto held = std::move(held_);
+    while (!held.empty()) {
+        EngineIo& r = held.front();
+        held.pop_front();
+        dispatch(r);
+    }
+}
+
+} // namespace mpiod

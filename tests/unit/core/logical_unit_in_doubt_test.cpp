@@ -1,0 +1,213 @@
+// In-doubt writes through the engine: a hung path's writes go elsewhere, its connection stays
+// open, later writes over them are kept and written again when the hung write resolves (late
+// reply, connection death), and nothing reaches a range while its replay runs.
+#include <cerrno>
+
+#include <catch2/catch.hpp>
+
+#include "tests/unit/core/lu_fixture.hpp"
+
+using namespace mpiod;
+using namespace mpiod::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct HungPath {
+    LuFixture f;
+    std::shared_ptr<FakePathControl> a;
+    std::shared_ptr<FakePathControl> b;
+    IoBuffer buffer_a;
+
+    explicit HungPath(LuSettings s = settings()) : f(s) {
+        a = f.add("a");
+        b = f.add("b");
+        REQUIRE(f.wait_ready());
+    }
+    static LuSettings settings() {
+        auto s = LuFixture::fast_settings();
+        s.policy = "first"; // a carries everything while it is up
+        return s;
+    }
+
+    std::shared_ptr<Outcome> write(std::uint64_t offset, IoBuffer* data = nullptr) {
+        IoRequest r;
+        r.op = IoOp::write;
+        r.offset = offset;
+        r.length = 4096;
+        r.data = make_io_buffer(4096);
+        if (data != nullptr) {
+            *data = r.data;
+        }
+        return f.submit_request(std::move(r));
+    }
+
+    /// Path a hangs with write A in flight; A completes through b after io_timeout.
+    void hang_a_under_write() {
+        a->hold = true;
+        auto w = write(8192, &buffer_a);
+        REQUIRE(f.wait(w));
+        REQUIRE(w->result.ok());
+        REQUIRE(f.state("a") == PathState::failed);
+        REQUIRE(a->pending.size() == 1); // still on a's open connection
+        REQUIRE(a->open);
+    }
+
+    /// The data buffers of the writes path b carried, in order.
+    std::vector<IoBuffer> writes_on_b() const {
+        std::vector<IoBuffer> out;
+        for (const auto& r : b->submitted) {
+            if (r.op == IoOp::write) {
+                out.push_back(r.data);
+            }
+        }
+        return out;
+    }
+
+    /// The hung attempt ends now, the way `result` says (a late reply or the connection's death).
+    void resolve_a(IoResult result) {
+        a->hold = false;
+        FakeTransport::release(f.io.get_executor(), *a, result);
+    }
+};
+
+} // namespace
+
+TEST_CASE("a write hung on a path is in doubt: its connection stays open and it is reported") {
+    HungPath h;
+    const int closes = h.a->closes;
+    h.hang_a_under_write();
+    CHECK(h.a->closes == closes);
+    auto s = h.f.lu->status();
+    CHECK(s.in_doubt_writes == 1);
+    CHECK(s.paths.at(0).in_doubt_writes == 1);
+    CHECK(s.io_errors == 0);
+    CHECK(h.writes_on_b() == std::vector<IoBuffer>{h.buffer_a}); // resubmitted on b
+}
+
+TEST_CASE("a later write over an in-doubt write is written again when the hung write lands") {
+    HungPath h;
+    h.hang_a_under_write();
+    IoBuffer buffer_b;
+    auto wb = h.write(8192, &buffer_b);
+    REQUIRE(h.f.wait(wb));
+    REQUIRE(wb->result.ok());
+    auto fl = h.f.submit(IoOp::flush);
+    REQUIRE(h.f.wait(fl));
+    CHECK(h.f.lu->status().kept_writes == 2); // A's resubmission and B
+
+    // The stopped server runs again: A lands (late), over B. The engine writes A then B again.
+    h.resolve_a(IoResult::success());
+    REQUIRE(h.f.run_until(
+        [&] { return h.f.lu->status().replays == 2 && h.f.lu->status().in_flight == 0; }));
+    auto on_b = h.writes_on_b();
+    REQUIRE(on_b.size() == 4);
+    CHECK(on_b[2] == h.buffer_a);
+    CHECK(on_b[3] == buffer_b); // the last write to the block is B again
+    auto s = h.f.lu->status();
+    CHECK(s.in_doubt_writes == 0);
+    CHECK(s.kept_writes == 0);
+    CHECK(s.io_errors == 0);
+    // With nothing left in doubt, the path reconnects and comes back.
+    CHECK(h.f.wait_state("a", PathState::active));
+}
+
+TEST_CASE("the connection's death resolves an in-doubt write too") {
+    HungPath h;
+    h.hang_a_under_write();
+    IoBuffer buffer_b;
+    REQUIRE(h.f.wait(h.write(8192, &buffer_b)));
+    h.resolve_a(IoResult::path(ECONNRESET)); // the server was killed: it may have written A first
+    REQUIRE(h.f.run_until(
+        [&] { return h.f.lu->status().replays == 2 && h.f.lu->status().in_flight == 0; }));
+    CHECK(h.writes_on_b().back() == buffer_b);
+    CHECK(h.f.lu->status().in_doubt_writes == 0);
+}
+
+TEST_CASE("writes to other blocks are neither kept nor replayed") {
+    HungPath h;
+    h.hang_a_under_write();
+    REQUIRE(h.f.wait(h.write(65536)));
+    CHECK(h.f.lu->status().kept_writes == 1); // only A's own resubmission
+    h.resolve_a(IoResult::success());
+    REQUIRE(h.f.run_until(
+        [&] { return h.f.lu->status().in_doubt_writes == 0 && h.f.lu->status().in_flight == 0; }));
+    CHECK(h.f.lu->status().replays == 1);
+}
+
+TEST_CASE("a write that never resolves keeps its path out, says so, and refuses reinstatement") {
+    HungPath h;
+    h.hang_a_under_write();
+    const int opens = h.a->opens;
+    h.f.run_for(60s);
+    CHECK(h.a->opens == opens); // no reconnect: that would lose sight of the hung write
+    CHECK(h.f.state("a") == PathState::failed);
+    auto p = h.f.lu->status().paths.at(0);
+    CHECK(p.in_doubt_writes == 1);
+    CHECK(p.in_doubt_age_ms >= 60'000);
+    auto r = h.f.lu->reinstate_path("a");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == ControlError::Kind::busy);
+}
+
+TEST_CASE("I/O and flushes over a range wait while its replay runs; other ranges do not") {
+    HungPath h;
+    h.hang_a_under_write();
+    REQUIRE(h.f.wait(h.write(8192)));
+    h.b->hold = true; // the replays will sit on b until released
+    h.resolve_a(IoResult::success());
+    REQUIRE(h.f.run_until([&] { return h.b->pending.size() == 1; })); // the first replay
+    auto same = h.f.submit(IoOp::read, 8192);
+    auto other = h.f.submit(IoOp::read, 65536);
+    auto fl = h.f.submit(IoOp::flush);
+    REQUIRE(h.f.run_until([&] { return h.b->pending.size() == 2; })); // the other read only
+    CHECK(h.f.lu->status().held == 2);
+    CHECK_FALSE(same->done);
+    h.b->hold = false;
+    FakeTransport::release(h.f.io.get_executor(), *h.b);
+    REQUIRE(h.f.wait(same));
+    REQUIRE(h.f.wait(other));
+    REQUIRE(h.f.wait(fl));
+    CHECK(same->result.ok());
+    CHECK(fl->result.ok());
+    // The held read reached b after both replays.
+    std::size_t last_write = 0;
+    std::size_t read_at = 0;
+    for (std::size_t i = 0; i < h.b->submitted.size(); ++i) {
+        const auto& r = h.b->submitted[i];
+        if (r.op == IoOp::write) {
+            last_write = i;
+        } else if (r.op == IoOp::read && r.offset == 8192) {
+            read_at = i;
+        }
+    }
+    CHECK(read_at > last_write);
+}
+
+TEST_CASE("past in_doubt_memory a write over an in-doubt range waits for the resolution") {
+    auto s = HungPath::settings();
+    s.in_doubt_memory = 8192; // A's resubmission and one more write
+    HungPath h(s);
+    h.hang_a_under_write();
+    REQUIRE(h.f.wait(h.write(8192)));
+    IoBuffer buffer_c;
+    auto wc = h.write(8192, &buffer_c);
+    h.f.run_for(1s);
+    CHECK_FALSE(wc->done);
+    CHECK(h.f.lu->status().held == 1);
+    h.resolve_a(IoResult::success());
+    REQUIRE(h.f.wait(wc));
+    CHECK(wc->result.ok());
+    CHECK(h.writes_on_b().back() == buffer_c); // C after the replays, never before
+}
+
+TEST_CASE("a hung path with only reads in flight is closed as before: nothing is in doubt") {
+    HungPath h;
+    h.a->hold = true;
+    const int closes = h.a->closes;
+    auto r = h.f.submit(IoOp::read, 8192);
+    REQUIRE(h.f.wait(r));
+    CHECK(r->result.ok());
+    CHECK(h.a->closes > closes);
+    CHECK(h.f.lu->status().in_doubt_writes == 0);
+}
