@@ -22,7 +22,7 @@
 #include "daemon/control_server.hpp"
 #include "tests/fuzz/fuzz_finding.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/unit/control/fake_backend.hpp"
+#include "tests/unit/daemon/fake_backend.hpp"
 
 namespace {
 

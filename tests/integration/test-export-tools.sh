@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_dir=${MPIOD_BUILD_DIR:?MPIOD_BUILD_DIR must name the build directory}
-server_bin=$build_dir/tests/unit/exports/mpiod-test-serve-memory
+server_bin=$build_dir/tests/unit/exports/nbd/mpiod-test-serve-memory
 
 for tool in nbdinfo nbdcopy fio python3 cmp; do
     if ! command -v "$tool" >/dev/null; then

@@ -18,7 +18,7 @@
 #include "daemon/control_server.hpp"
 #include "tests/support/run_until.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/unit/control/fake_backend.hpp"
+#include "tests/unit/daemon/fake_backend.hpp"
 
 using nlohmann::json;
 using namespace mpiod;

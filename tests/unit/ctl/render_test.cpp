@@ -5,7 +5,7 @@
 
 #include "ctl/render.hpp"
 #include "daemon/status_json.hpp"
-#include "tests/unit/control/fake_backend.hpp"
+#include "tests/unit/daemon/fake_backend.hpp"
 
 using nlohmann::json;
 using namespace mpiod;
