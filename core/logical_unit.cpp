@@ -464,6 +464,12 @@ std::string LogicalUnit::add_path(PathSpec spec) {
                 self->access_changed(*sp, access);
             }
         });
+    slot.path.transport().set_lost_listener(
+        [weak = weak_from_this(), sp = &slot](const std::string& why) {
+            if (auto self = weak.lock(); self && !self->stopped_ && is_usable(sp->path.state())) {
+                self->path_failed(*sp, "connection lost: " + why);
+            }
+        });
     open_path(slot);
     arm_tick();
     return {};
