@@ -12,7 +12,7 @@ SERVERS=4
 
 truncate -s 16M "$T/lun.img"
 for s in $(seq 0 $((SERVERS - 1))); do
-    start_path "s$s" "$T/lun.img"
+    start_path "s$s" "$T/lun.img" --threads=1 # no worker threads per connection
 done
 
 {
