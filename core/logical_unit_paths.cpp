@@ -29,6 +29,13 @@ ControlResult<> LogicalUnit::add_path(PathSpec spec) {
             self->access_changed(*pp, access);
         }
     });
+    // A transport that notices by itself that its connection died (an idle NBD socket reset by
+    // the peer) says so at once, instead of waiting for the next check.
+    p.transport().set_lost_listener([weak = weak_from_this(), pp = &p](const std::string& why) {
+        if (auto self = weak.lock(); self && !self->stopped_ && is_usable(pp->state())) {
+            self->path_failed(*pp, "connection lost: " + why);
+        }
+    });
     checker_.reconnect(p);
     arm_tick();
     return success();

@@ -76,6 +76,14 @@ public:
     using AccessListener = std::function<void(PathAccess)>;
     void set_access_listener(AccessListener listener) { access_listener_ = std::move(listener); }
 
+    /// Core installs this to learn that an open transport lost its connection on its own,
+    /// with no I/O or check of core's involved (the peer reset an idle connection): the path
+    /// is down now, not at its next check. Called on the engine's executor from the
+    /// transport's own event handlers, never from inside a call core made; is_open() is
+    /// already false, and I/O still in flight completes with path_error as usual.
+    using LostListener = std::function<void(const std::string& why)>;
+    void set_lost_listener(LostListener listener) { lost_listener_ = std::move(listener); }
+
 protected:
     /// Transports call this (never from inside submit()) when the access state changes.
     void report_access(PathAccess access) {
@@ -84,8 +92,15 @@ protected:
         }
     }
 
+    void report_lost(const std::string& why) {
+        if (lost_listener_) {
+            lost_listener_(why);
+        }
+    }
+
 private:
     AccessListener access_listener_;
+    LostListener lost_listener_;
 };
 
 } // namespace mpiod

@@ -9,6 +9,7 @@
 
 #include "config/daemon_config.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/file_limit.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/scanned_paths.hpp"
 
@@ -44,6 +45,10 @@ int main(int argc, char** argv) {
     mpiod::setup_logging(config.log_level);
     spdlog::info("mpiod {} starting with {}", MPIOD_VERSION, config_file);
     mpiod::add_scanned_paths(config);
+    if (auto refusal = mpiod::raise_file_limit(config); !refusal.empty()) {
+        spdlog::critical("start-up refused: {}", refusal);
+        return 1;
+    }
     mpiod::Daemon daemon(std::move(config));
     return daemon.run();
 }

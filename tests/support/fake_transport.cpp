@@ -19,10 +19,15 @@ FakeTransport::FakeTransport(boost::asio::any_io_executor ex,
                              std::shared_ptr<FakePathControl> control, std::string name)
     : ex_(std::move(ex)), control_(std::move(control)), name_(std::move(name)) {
     control_->report_access = [this](PathAccess access) { report_access(access); };
+    control_->lose_connection = [this] {
+        close();
+        report_lost("reset by the fake server");
+    };
 }
 
 FakeTransport::~FakeTransport() {
     control_->report_access = nullptr;
+    control_->lose_connection = nullptr;
 }
 
 void FakeTransport::async_open(OpenCompletion done) {

@@ -180,13 +180,22 @@ void NbdTransport::on_progress(const char* error) {
         on_connect_progress(error);
         return;
     }
-    if (state_ == State::open && still_connected(error)) {
-        issue_waiting();
-        still_connected(nullptr);
+    if (state_ != State::open) {
+        return;
     }
+    // The watch keeps a read pending while the connection is idle (libnbd's READY state
+    // reads), so a reset or EOF from the server lands here at once, not at the next check.
+    std::string why;
+    if (still_connected(error, &why)) {
+        issue_waiting();
+        if (still_connected(nullptr, &why)) {
+            return;
+        }
+    }
+    report_lost(why); // last: core may close or reopen this transport from the listener
 }
 
-bool NbdTransport::still_connected(const char* error) {
+bool NbdTransport::still_connected(const char* error, std::string* why_lost) {
     if (error == nullptr && nbd_aio_is_dead(h_) != 1 && nbd_aio_is_closed(h_) != 1) {
         return true;
     }
@@ -195,6 +204,9 @@ bool NbdTransport::still_connected(const char* error) {
     std::string why = error != nullptr ? error : "handle dead or closed by the server";
     spdlog::warn("nbd path {}: connection lost: {}", uri_, why);
     drop_connection();
+    if (why_lost != nullptr) {
+        *why_lost = std::move(why);
+    }
     return false;
 }
 

@@ -38,8 +38,10 @@ struct NbdTransportOptions {
 /// ENOSPC/EPERM/EINVAL/... are target errors); a request libnbd rejects before sending it
 /// (e.g. unaligned, out of bounds, unsupported) is a target error; a lost connection, a
 /// dead handle, close() and submit() while not open give path_error (ENOTCONN). When the
-/// connection dies the transport closes itself (is_open() turns false); async_open() makes a
-/// fresh connection. Every IoCompletion runs exactly once, always posted, also when the
+/// connection dies the transport closes itself (is_open() turns false) and, when no call of
+/// core's is under way, says so through report_lost (an idle connection reset by the
+/// server is noticed by the read the watch keeps pending); async_open() makes a fresh
+/// connection. Every IoCompletion runs exactly once, always posted, also when the
 /// transport is destroyed with I/O in flight.
 ///
 /// TransportInfo: wwid stays empty (NBD has no identity); block sizes not advertised by the
@@ -83,7 +85,7 @@ private:
     void finish_open();
     void fail_open(const std::string& why, boost::system::error_code ec);
     void on_progress(const char* error);
-    bool still_connected(const char* error);
+    bool still_connected(const char* error, std::string* why_lost = nullptr);
     void issue(IoRequest request, IoCompletion done);
     void release(Command* cmd);
     void issue_waiting();

@@ -147,3 +147,20 @@ TEST_CASE("a FUA write does not make its path dirty") {
     CHECK(a->count(IoOp::flush) == 1); // the one-path flush, not a dirty fan-out
     CHECK(a->submitted[a->submitted.size() - 2].fua);
 }
+
+TEST_CASE("a transport reporting its connection lost fails the idle path before any check") {
+    auto s = LuFixture::fast_settings();
+    s.checker_interval = Millis{60000}; // only the report can explain a failed path
+    LuFixture f(s);
+    auto a = f.add("a");
+    auto b = f.add("b");
+    REQUIRE(f.wait_ready());
+    a->lose_connection();
+    CHECK(f.state("a") == PathState::failed); // at once, from inside the report
+    CHECK(f.state("b") == PathState::active);
+
+    auto w = f.submit(IoOp::write, 8192);
+    REQUIRE(f.wait(w));
+    CHECK(w->result.ok());
+    CHECK(f.data_ios("a", IoOp::write) == 0);
+}

@@ -2,6 +2,7 @@
 // I/O in flight, a hung (paused) server, and reconnecting afterwards.
 #include <cerrno>
 #include <chrono>
+#include <string>
 
 #include <catch2/catch.hpp>
 
@@ -171,6 +172,31 @@ TEST_CASE("a server dying while the path is idle is noticed without any I/O", "[
     NbdkitProcess server(memory_server("8M"));
     TransportHarness h;
     auto t = open_or_fail(h, server.uri());
+    int lost = 0;
+    std::string why;
+    t->set_lost_listener([&](const std::string& w) {
+        ++lost;
+        why = w;
+        CHECK_FALSE(t->is_open());
+    });
     server.kill(SIGKILL);
     CHECK(h.wait([&] { return !t->is_open(); }));
+    h.settle();
+    CHECK(lost == 1); // core learns it now, not at its next check
+    CHECK_FALSE(why.empty());
+}
+
+TEST_CASE("close() and failed I/O are not reported as a lost connection", "[nbd][failure]") {
+    REQUIRE_NBDKIT();
+    NbdkitProcess server(memory_server("8M"));
+    TransportHarness h;
+    auto t = open_or_fail(h, server.uri());
+    int lost = 0;
+    t->set_lost_listener([&](const std::string&) { ++lost; });
+    auto r = h.run(*t, read_request(0, 4096));
+    REQUIRE(r);
+    CHECK(r->ok());
+    t->close();
+    h.settle();
+    CHECK(lost == 0);
 }
