@@ -10,8 +10,9 @@ namespace mpiod {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> keys{
-    "policy", "io_timeout", "checker_interval", "no_path_retry", "failback", "in_doubt_memory_mib"};
+constexpr std::array<std::string_view, 7> keys{
+    "policy",   "io_timeout",    "checker_interval",   "no_path_retry",
+    "failback", "suspect_after", "in_doubt_memory_mib"};
 
 std::string policy_of(const ConfigNode& node) {
     std::string name = node.text();
@@ -81,6 +82,9 @@ void read_lu_settings(const ConfigNode& map, LuSettings& settings) {
     }
     if (auto n = map.find("failback")) {
         settings.failback = failback_of(*n);
+    }
+    if (auto n = map.find("suspect_after")) {
+        settings.suspect_after = n->duration(Millis{0}, LuSettingsLimits::suspect_after_max);
     }
     if (auto n = map.find("in_doubt_memory_mib")) {
         settings.in_doubt_memory = n->whole_number(LuSettingsLimits::in_doubt_memory_mib_min,

@@ -17,11 +17,13 @@ struct LuSettingsLimits {
     static constexpr Millis checker_interval_max{3'600'000};
     static constexpr Millis no_path_retry_max{86'400'000};
     static constexpr Millis failback_max{86'400'000};
+    static constexpr Millis suspect_after_max{3'600'000};
     static constexpr std::uint64_t in_doubt_memory_mib_min = 1;
     static constexpr std::uint64_t in_doubt_memory_mib_max = 65'536;
 };
 
-/// policy, io_timeout, checker_interval, no_path_retry, failback, in_doubt_memory_mib.
+/// policy, io_timeout, checker_interval, no_path_retry, failback, suspect_after,
+/// in_doubt_memory_mib.
 std::span<const std::string_view> lu_settings_keys() noexcept;
 
 /// Overrides in `settings` every settings key present in the mapping `map`; other keys are

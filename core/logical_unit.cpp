@@ -286,8 +286,24 @@ void LogicalUnit::on_tick() {
         return;
     }
     const auto now = clock_->now();
+    // The two latest answers of usable paths: for each path, the latest among the others.
+    Path* latest = nullptr;
+    Clock::time_point first{};
+    Clock::time_point second{};
     for (auto& p : paths_) {
-        checker_.tick(*p, now);
+        if (!p->carries_io()) {
+            continue;
+        }
+        if (p->last_good > first) {
+            second = first;
+            first = p->last_good;
+            latest = p.get();
+        } else if (p->last_good > second) {
+            second = p->last_good;
+        }
+    }
+    for (auto& p : paths_) {
+        checker_.tick(*p, now, p.get() == latest ? second : first);
     }
     if (no_path_queue_.expired(now, settings_.no_path_retry)) {
         fail_queued(IoStatus::no_path);

@@ -123,6 +123,7 @@ private:
     void path_healthy(Path& p) override;
     void path_failed(Path& p, const std::string& reason) override;
     void path_hung(Path& p, const std::string& reason) override;
+    void probe_siblings(Path& p) override;
     void mark_failed(Path& p, const std::string& reason);
     void reconnect_failed(Path& p) override;
     void paths_changed() override;

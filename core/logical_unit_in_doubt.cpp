@@ -61,6 +61,15 @@ void LogicalUnit::path_hung(Path& p, const std::string& reason) {
     paths_changed();
 }
 
+void LogicalUnit::probe_siblings(Path& p) {
+    for (auto& q : paths_) {
+        if (q.get() != &p && q->carries_io() && !q->checking && q->in_flight.empty()) {
+            checker_.check_idle(*q);
+            return; // one answer is enough
+        }
+    }
+}
+
 void LogicalUnit::abandon_in_flight(Path& p) {
     const auto now = clock_->now();
     EngineIoList again;

@@ -42,6 +42,10 @@ struct LuSettings {
     Millis checker_interval{2'000}; // probe period for failed paths and idle healthy paths
     NoPathRetry no_path_retry{};
     Failback failback{};
+    /// Early hang detection: an I/O outstanding this long (and at least hang_factor times the
+    /// path's recent slowest latency), while another path of the LU answers, makes its path
+    /// suspected of hanging long before io_timeout. 0 turns it off.
+    Millis suspect_after{250};
     /// Bytes of later writes kept over in-doubt ranges, at most (core/in_doubt_writes.hpp).
     std::uint64_t in_doubt_memory = 64u << 20;
     bool operator==(const LuSettings&) const = default;

@@ -1,6 +1,7 @@
 // Path bookkeeping: the state transition, counters and the status snapshot.
 #include "core/path.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -58,6 +59,8 @@ void Path::record_end(const IoRequest& r, bool ok, Clock::duration latency) noex
         std::chrono::duration_cast<std::chrono::microseconds>(latency).count());
     counters_.latency_total_us += us;
     counters_.latency.record(us);
+    counters_.latency_recent_high_us =
+        std::max(static_cast<double>(us), counters_.latency_recent_high_us * (255.0 / 256.0));
     // An EWMA with weight 1/8 follows a change within a few dozen I/Os.
     counters_.latency_ewma_us =
         counters_.latency_ewma_us == 0

@@ -18,9 +18,25 @@ Clock::duration check_deadline(const LuSettings& s) noexcept {
     return std::max<Clock::duration>(s.io_timeout, Millis{5000});
 }
 
-CheckAction next_check_action(const Path& p, Clock::time_point now, const LuSettings& s) noexcept {
-    if (!p.in_flight.empty() && now - p.in_flight.front().started >= s.io_timeout) {
-        return CheckAction::io_deadline;
+Clock::duration hang_threshold(const Path& p, const LuSettings& s) noexcept {
+    const auto scaled = std::chrono::microseconds(
+        static_cast<std::int64_t>(hang_factor * p.counters().latency_recent_high_us));
+    return std::max<Clock::duration>(s.suspect_after, scaled);
+}
+
+CheckAction next_check_action(const Path& p, Clock::time_point now, const LuSettings& s,
+                              Clock::time_point others_answered) noexcept {
+    if (!p.in_flight.empty()) {
+        const auto started = p.in_flight.front().started;
+        if (now - started >= s.io_timeout) {
+            return CheckAction::io_deadline;
+        }
+        if (s.suspect_after.count() > 0 && is_usable(p.state()) &&
+            now - started >= hang_threshold(p, s)) {
+            // Only while the LU's storage answers elsewhere: a slow LU is not a hung path.
+            return others_answered > started ? CheckAction::suspect_hang
+                                             : CheckAction::confirm_hang;
+        }
     }
     if (!p.abandoned.empty()) {
         return CheckAction::none; // the hung connection stays as it is until they resolve
@@ -147,14 +163,27 @@ void PathChecker::check_idle(Path& p) {
                               });
 }
 
-void PathChecker::tick(Path& p, Clock::time_point now) {
+void PathChecker::tick(Path& p, Clock::time_point now, Clock::time_point others_answered) {
     const LuSettings& s = host_.settings();
-    switch (next_check_action(p, now, s)) {
+    switch (next_check_action(p, now, s, others_answered)) {
     case CheckAction::none:
         return;
     case CheckAction::io_deadline:
         ++p.counters().timeouts;
         host_.path_hung(p, "I/O timed out after " + std::to_string(s.io_timeout.count()) + " ms");
+        return;
+    case CheckAction::suspect_hang: {
+        const auto waited = std::chrono::duration_cast<Millis>(now - p.in_flight.front().started);
+        p.log(spdlog::level::warn, "path_suspected_hung",
+              "has not answered for " + std::to_string(waited.count()) +
+                  " ms while another path answers: suspected of hanging (io_timeout " +
+                  std::to_string(s.io_timeout.count()) + " ms)");
+        host_.path_hung(p, "suspected hang: no answer for " + std::to_string(waited.count()) +
+                               " ms while another path answered");
+        return;
+    }
+    case CheckAction::confirm_hang:
+        host_.probe_siblings(p);
         return;
     case CheckAction::hung_check:
         host_.path_hung(

@@ -20,6 +20,8 @@ namespace mpiod {
 enum class CheckAction : std::uint8_t {
     none,
     io_deadline,   // the oldest I/O in flight passed io_timeout: the path hung
+    suspect_hang,  // its oldest I/O is far slower than its history while another path answers
+    confirm_hang,  // as suspect_hang, but no other path answered since: probe one
     hung_check,    // an open or check runs too long: the path hung
     reconnect,     // a failed path's next reconnect is due
     failback,      // a path waiting for failback may go back to its home state
@@ -30,8 +32,15 @@ enum class CheckAction : std::uint8_t {
 /// How long an open or check may run before it counts as hung.
 Clock::duration check_deadline(const LuSettings& s) noexcept;
 
-/// What the tick at `now` does to `p`. Pure.
-CheckAction next_check_action(const Path& p, Clock::time_point now, const LuSettings& s) noexcept;
+/// How long the oldest I/O of `p` may be outstanding before the path is suspected of hanging:
+/// suspect_after, or hang_factor times its recent slowest latency if that is longer.
+Clock::duration hang_threshold(const Path& p, const LuSettings& s) noexcept;
+inline constexpr double hang_factor = 4.0;
+
+/// What the tick at `now` does to `p`. `others_answered`: the last time another usable path of
+/// the LU completed an I/O or a check. Pure.
+CheckAction next_check_action(const Path& p, Clock::time_point now, const LuSettings& s,
+                              Clock::time_point others_answered = {}) noexcept;
 
 /// Why a path that opened and reported `ti` may not serve an LU with identity `lu_wwid` that
 /// advertises `lu`; empty when it may. A path that served the LU before, or any path during a
@@ -61,6 +70,9 @@ public:
         virtual void reconnect_failed(Path& p) = 0;
         /// The set of paths that carry I/O changed.
         virtual void paths_changed() = 0;
+        /// `p` looks hung but no other path answered lately: check an idle one now, so that
+        /// a live path's answer can confirm it (or the lack of one spare the path).
+        virtual void probe_siblings(Path& p) = 0;
 
     protected:
         ~Host() = default;
@@ -73,12 +85,13 @@ public:
     /// Reads a block on an open path; it comes up (host.path_healthy) if that works.
     void probe(Path& p);
     /// Runs the tick's action for `p` (next_check_action).
-    void tick(Path& p, Clock::time_point now);
+    void tick(Path& p, Clock::time_point now, Clock::time_point others_answered);
+    /// Reads a block on an idle healthy path; a failure fails it.
+    void check_idle(Path& p);
 
 private:
     void on_opened(Path& p, boost::system::error_code ec, const TransportInfo& ti);
     void failed(Path& p, const std::string& why);
-    void check_idle(Path& p);
 
     Host& host_;
     EngineClock& clock_;

@@ -99,7 +99,7 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
      "t.yaml:5: bindings_file: \"bindings\" is not an absolute path"},
     {"an unknown key in defaults", "defaults:\n  io_timout: 5s\n" + path_a,
      "t.yaml:2: defaults.io_timout: unknown key (valid keys: policy, io_timeout, "
-     "checker_interval, no_path_retry, failback, in_doubt_memory_mib)"},
+     "checker_interval, no_path_retry, failback, suspect_after, in_doubt_memory_mib)"},
     {"an unknown key in a path", R"(paths:
   - id: a
     uri: nbd+unix:///?socket=/tmp/a.sock
@@ -111,7 +111,7 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
      "reattach_timeout, detach_on_stop)"},
     {"an unknown key in a lus entry", path_a + "lus:\n  - wwid: w1\n    name: db\n",
      "t.yaml:7: lus[0].name: unknown key (valid keys: wwid, alias, standby, weights, throughput, "
-     "policy, io_timeout, checker_interval, no_path_retry, failback, in_doubt_memory_mib)"},
+     "policy, io_timeout, checker_interval, no_path_retry, failback, suspect_after, in_doubt_memory_mib)"},
     {"a key given twice", path_a + "log_level: info\nlog_level: debug\n",
      "t.yaml:6: log_level: duplicate key"},
     {"a key that is not a single value", path_a + "[a, b]: 1\n",

@@ -87,6 +87,7 @@ lus:
     io_timeout: 500ms
     failback: manual
     in_doubt_memory_mib: 16
+    suspect_after: 0
 )",
                           "t.yaml");
     CHECK(c.defaults.policy == "round-robin");
@@ -106,6 +107,8 @@ lus:
     CHECK(second.settings.no_path_retry.mode == NoPathRetry::Mode::queue);
     CHECK(second.settings.failback.mode == Failback::Mode::manual);
     CHECK(second.settings.in_doubt_memory == 16u << 20);
+    CHECK(second.settings.suspect_after == 0ms); // early hang detection off
+    CHECK(first.settings.suspect_after == 250ms);
     CHECK(first.settings.in_doubt_memory == 64u << 20); // built in
     CHECK(second.line == 9);
 }

@@ -164,3 +164,65 @@ TEST_CASE("a transport reporting its connection lost fails the idle path before 
     CHECK(w->result.ok());
     CHECK(f.data_ios("a", IoOp::write) == 0);
 }
+
+TEST_CASE("a path that stops answering while another answers is failed long before io_timeout") {
+    auto s = LuFixture::fast_settings();
+    s.io_timeout = Millis{10000};
+    s.checker_interval = Millis{2000};
+    s.suspect_after = Millis{250};
+    LuFixture f(s);
+    auto a = f.add("a");
+    auto b = f.add("b");
+    REQUIRE(f.wait_ready());
+    a->hold = true; // a hangs; b answers (the rotating policy sends it half the I/O)
+    const auto start = f.clock->now();
+    std::vector<std::shared_ptr<Outcome>> done;
+    for (int i = 0; i < 8; ++i) {
+        done.push_back(f.submit(IoOp::read, 8192 + 4096 * i));
+    }
+    for (auto& c : done) {
+        REQUIRE(f.wait(c));
+        CHECK(c->result.ok());
+    }
+    const auto took = f.clock->now() - start;
+    CHECK(took >= Millis{250});
+    CHECK(took <= Millis{250} + Millis{250}); // found within a tick (at most 250 ms here)
+    CHECK(f.state("a") == PathState::failed);
+    CHECK(f.lu->status().paths.at(0).counters.timeouts == 0); // not the io_timeout
+}
+
+TEST_CASE("with the other path idle, a probe of it confirms the hang") {
+    auto s = LuFixture::fast_settings();
+    s.policy = "first"; // b carries nothing while a is up
+    s.io_timeout = Millis{10000};
+    s.checker_interval = Millis{60000}; // no idle check would come in time by itself
+    s.suspect_after = Millis{250};
+    LuFixture f(s);
+    auto a = f.add("a");
+    auto b = f.add("b");
+    REQUIRE(f.wait_ready());
+    a->hold = true;
+    const auto start = f.clock->now();
+    auto c = f.submit(IoOp::write, 8192);
+    REQUIRE(f.wait(c));
+    CHECK(c->result.ok());
+    CHECK(f.clock->now() - start < Millis{1000});
+    CHECK(f.state("a") == PathState::failed);
+    CHECK(f.data_ios("b", IoOp::write) == 1);
+}
+
+TEST_CASE("when no other path answers either, only io_timeout fails a path") {
+    auto s = LuFixture::fast_settings();
+    s.io_timeout = Millis{3000};
+    s.suspect_after = Millis{250};
+    LuFixture f(s);
+    auto a = f.add("a");
+    REQUIRE(f.wait_ready());
+    a->hold = true; // the only path: a slow LU, not a hung path among live ones
+    const auto start = f.clock->now();
+    auto c = f.submit(IoOp::read, 8192);
+    REQUIRE(f.wait_state("a", PathState::failed, Millis{10000}));
+    CHECK(f.clock->now() - start >= Millis{3000});
+    a->hold = false;
+    REQUIRE(f.wait(c, Millis{10000}));
+}

@@ -57,6 +57,7 @@ ExportInfo lu_of(std::uint64_t size) {
 
 TEST_CASE("an I/O in flight past io_timeout is a deadline, before anything else") {
     OnePath f;
+    f.settings.suspect_after = 0ms; // early hang detection off
     f.path.transition(PathState::active, {"test"});
     EngineIo io;
     io.started = f.t0;
@@ -153,4 +154,49 @@ TEST_CASE("admission: a larger size is taken from a path that served the lu, or 
     CHECK(admission_refusal(f.path, larger, "wwid-1", lu, true).empty());
     f.path.ever_up = true;
     CHECK(admission_refusal(f.path, larger, "wwid-1", lu, false).empty());
+}
+
+TEST_CASE("an I/O far slower than its path's history while another path answers is a hang") {
+    OnePath f;
+    f.path.transition(PathState::active, {"test"});
+    EngineIo io;
+    io.started = f.t0;
+    f.path.in_flight.push_back(io);
+    const auto answered_since = f.t0 + 100ms;
+    CHECK(next_check_action(f.path, f.t0 + 249ms, f.settings, answered_since) == CheckAction::none);
+    CHECK(next_check_action(f.path, f.t0 + 250ms, f.settings, answered_since) ==
+          CheckAction::suspect_hang);
+    // Nobody answered since the I/O started: probe another path first.
+    CHECK(next_check_action(f.path, f.t0 + 250ms, f.settings, f.t0 - 1ms) ==
+          CheckAction::confirm_hang);
+    // A path whose I/Os lately took 100 ms gets four times that before it is suspected.
+    f.path.counters().latency_recent_high_us = 100'000;
+    CHECK(hang_threshold(f.path, f.settings) == 400ms);
+    CHECK(next_check_action(f.path, f.t0 + 399ms, f.settings, answered_since) == CheckAction::none);
+    CHECK(next_check_action(f.path, f.t0 + 400ms, f.settings, answered_since) ==
+          CheckAction::suspect_hang);
+    // Off, or a path already out of service: only io_timeout counts.
+    f.settings.suspect_after = 0ms;
+    CHECK(next_check_action(f.path, f.t0 + 999ms, f.settings, answered_since) == CheckAction::none);
+    f.settings.suspect_after = 250ms;
+    f.path.transition(PathState::failed, {"test"});
+    f.path.next_check = f.t0 + 1h;
+    CHECK(next_check_action(f.path, f.t0 + 999ms, f.settings, answered_since) == CheckAction::none);
+    f.path.in_flight.clear();
+}
+
+TEST_CASE("the recent slowest latency follows spikes and forgets them") {
+    OnePath f;
+    IoRequest r;
+    r.op = IoOp::read;
+    r.length = 4096;
+    f.path.record_start(4096);
+    f.path.record_end(r, true, 80ms);
+    CHECK(f.path.counters().latency_recent_high_us == Approx(80'000));
+    for (int i = 0; i < 1000; ++i) {
+        f.path.record_start(4096);
+        f.path.record_end(r, true, 1ms);
+    }
+    CHECK(f.path.counters().latency_recent_high_us < 2'000);
+    CHECK(f.path.counters().latency_recent_high_us >= 1'000);
 }
