@@ -16,33 +16,35 @@ using json = nlohmann::json;
 
 namespace {
 
-// A request refused before or by the backend; becomes {"ok": false, "error": message}.
+// A request refused before or by the backend; becomes an error reply. Thrown only inside
+// this file, to leave a command's steps from any depth.
 struct RequestError {
-    std::string message;
+    ControlError error;
 };
+
+// A request the daemon does not take: malformed, unknown command, bad argument.
+[[noreturn]] void refuse(std::string message) {
+    throw RequestError{ControlError::invalid(std::move(message))};
+}
 
 json ok_reply(json result) {
     return {{"ok", true}, {"result", std::move(result)}};
-}
-json error_reply(std::string message) {
-    return {{"ok", false}, {"error", std::move(message)}};
 }
 
 std::string string_arg(const json& req, std::string_view command, const char* name) {
     auto it = req.find(name);
     if (it == req.end()) {
-        throw RequestError{std::string(command) + ": missing argument \"" + name + "\""};
+        refuse(std::string(command) + ": missing argument \"" + name + "\"");
     }
     if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
-        throw RequestError{std::string(command) + ": argument \"" + name +
-                           "\" must be a non-empty string"};
+        refuse(std::string(command) + ": argument \"" + name + "\" must be a non-empty string");
     }
     return it->get<std::string>();
 }
 
-void check(const std::string& backend_error) {
-    if (!backend_error.empty()) {
-        throw RequestError{backend_error};
+void check(ControlResult<> backend_result) {
+    if (!backend_result) {
+        throw RequestError{std::move(backend_result).error()};
     }
 }
 
@@ -102,7 +104,7 @@ json cmd_show_lu(ControlBackend& b, const json& req) {
     auto lus = b.lus();
     const auto* lu = find_lu(lus, key);
     if (lu == nullptr) {
-        throw RequestError{"no such LU: " + key};
+        throw RequestError{ControlError::not_found("no such LU: " + key)};
     }
     return *lu;
 }
@@ -146,7 +148,7 @@ json cmd_detach(ControlBackend& b, const json& req) {
 // Acted on by the connection once the reply is written (see ControlBackend).
 json cmd_shutdown(ControlBackend&, const json& req) {
     if (auto it = req.find("detach"); it != req.end() && !it->is_boolean()) {
-        throw RequestError{"shutdown: argument \"detach\" must be true or false"};
+        refuse("shutdown: argument \"detach\" must be true or false");
     }
     return nullptr;
 }
@@ -184,14 +186,14 @@ std::string known_commands() {
 
 const Command& find_command(const json& request) {
     if (!request.is_object()) {
-        throw RequestError{"request must be a JSON object"};
+        refuse("request must be a JSON object");
     }
     auto it = request.find("command");
     if (it == request.end()) {
-        throw RequestError{"request has no \"command\" (known: " + known_commands() + ")"};
+        refuse("request has no \"command\" (known: " + known_commands() + ")");
     }
     if (!it->is_string()) {
-        throw RequestError{"\"command\" must be a string"};
+        refuse("\"command\" must be a string");
     }
     const auto& name = it->get_ref<const std::string&>();
     for (const auto& c : commands) {
@@ -199,7 +201,7 @@ const Command& find_command(const json& request) {
             return c;
         }
     }
-    throw RequestError{"unknown command \"" + name + "\" (known: " + known_commands() + ")"};
+    refuse("unknown command \"" + name + "\" (known: " + known_commands() + ")");
 }
 
 } // namespace
@@ -208,11 +210,12 @@ json handle_control_request(ControlBackend& backend, const json& request) {
     try {
         return ok_reply(find_command(request).run(backend, request));
     } catch (const RequestError& e) {
-        return error_reply(e.message);
+        return control_error_reply(e.error);
     } catch (const std::exception& e) {
-        return error_reply(std::string("internal error: ") + e.what());
+        return control_error_reply(
+            ControlError::failed(std::string("internal error: ") + e.what()));
     } catch (...) {
-        return error_reply("internal error");
+        return control_error_reply(ControlError::failed("internal error"));
     }
 }
 
@@ -237,8 +240,8 @@ bool is_state_changing_request(const json& request) {
     }
 }
 
-json control_error_reply(std::string message) {
-    return error_reply(std::move(message));
+json control_error_reply(const ControlError& error) {
+    return {{"ok", false}, {"error", error.message}, {"kind", to_string(error.kind)}};
 }
 
 } // namespace mpiod

@@ -16,6 +16,19 @@
 
 namespace mpiod {
 
+namespace {
+
+// The kernel devices (exports/kernel) report "" or what went wrong; the daemon is told in
+// the control plane's shape.
+ControlResult<> done_or_failed(const std::string& error) {
+    if (error.empty()) {
+        return success();
+    }
+    return ControlError::failed(error);
+}
+
+} // namespace
+
 std::optional<KernelExports::Kind> KernelExports::parse_kind(std::string_view text) noexcept {
     if (text == "socket") {
         return Kind::socket;
@@ -95,7 +108,11 @@ NbdDeviceOptions KernelExports::nbd_options_for(const LuSettings& settings, std:
 void KernelExports::async_attach(std::shared_ptr<LogicalUnit> lu, AttachHandler done) {
     if (stopping_ || kind_ == Kind::socket) {
         boost::asio::post(ex_, [stopping = stopping_, done = std::move(done)]() mutable {
-            std::move(done)(stopping ? "the daemon is stopping" : "", "");
+            if (stopping) {
+                std::move(done)(ControlError::busy("the daemon is stopping"));
+            } else {
+                std::move(done)(std::string()); // socket only: no device
+            }
         });
         return;
     }
@@ -130,7 +147,11 @@ void KernelExports::attach_nbd(std::shared_ptr<LogicalUnit> lu, AttachHandler do
         std::make_shared<NetlinkNbdDevice>(ex_, server_, std::move(lu), std::move(wwid), options);
     nbd_devices_[name] = device;
     device->async_attach([device, done = std::move(done)](std::string error) mutable {
-        std::move(done)(std::move(error), error.empty() ? device->device_path() : "");
+        if (!error.empty()) {
+            std::move(done)(ControlError::failed(std::move(error)));
+            return;
+        }
+        std::move(done)(device->device_path());
     });
 }
 
@@ -148,13 +169,13 @@ void KernelExports::attach_fuse(std::shared_ptr<IoTarget> target, bool with_loop
         file = fuse_->add_file(target);
     } catch (const std::exception& e) {
         boost::asio::post(ex_, [error = std::string(e.what()), done = std::move(done)]() mutable {
-            std::move(done)(std::move(error), "");
+            std::move(done)(ControlError::failed(error));
         });
         return;
     }
     if (!with_loop) {
         boost::asio::post(
-            ex_, [file, done = std::move(done)]() mutable { std::move(done)("", file.string()); });
+            ex_, [file, done = std::move(done)]() mutable { std::move(done)(file.string()); });
         return;
     }
     auto slot = std::make_shared<std::optional<LoopDevice>>();
@@ -166,14 +187,15 @@ void KernelExports::attach_fuse(std::shared_ptr<IoTarget> target, bool with_loop
         },
         [slot, file, name = target->name(), done = std::move(done)](std::string error) mutable {
             if (!error.empty()) {
-                std::move(done)(fmt::format("loop device on {}: {}", file.string(), error), "");
+                std::move(done)(ControlError::failed(
+                    fmt::format("loop device on {}: {}", file.string(), error)));
                 return;
             }
             // The slot is the worker's, but the path is fixed once the attach job posted.
             auto path = (*slot)->path();
             spdlog::info("lu {}: {} on {}{}", name, path, file.string(),
                          (*slot)->direct_io() ? " (direct I/O)" : " (buffered)");
-            std::move(done)("", path);
+            std::move(done)(std::move(path));
         });
 }
 
@@ -228,15 +250,16 @@ void KernelExports::async_stop(bool detach_nbd, std::function<void()> done) {
         });
 }
 
-void KernelExports::async_detach(const std::string& lu_name, Completion<std::string> done) {
+void KernelExports::async_detach(const std::string& lu_name, Completion<ControlResult<>> done) {
     auto it = nbd_devices_.find(lu_name);
     if (it == nbd_devices_.end()) {
         auto error = kind_ == Kind::nbd || kind_ == Kind::automatic
                          ? "lu " + lu_name + " has no nbd device"
                          : "lu " + lu_name + " has no nbd device (export kind " +
                                std::string(to_string(kind_)) + "; FUSE files go when mpiod stops)";
-        boost::asio::post(
-            ex_, [error, done = std::move(done)]() mutable { std::move(done)(std::move(error)); });
+        boost::asio::post(ex_, [error, done = std::move(done)]() mutable {
+            std::move(done)(ControlError::not_found(error));
+        });
         return;
     }
     auto device = it->second;
@@ -247,7 +270,7 @@ void KernelExports::async_detach(const std::string& lu_name, Completion<std::str
             if (error.empty()) {
                 spdlog::info("lu {}: detached {}", lu_name, path);
             }
-            std::move(done)(std::move(error));
+            std::move(done)(done_or_failed(error));
         });
 }
 
