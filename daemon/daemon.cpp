@@ -17,7 +17,6 @@
 #include "daemon/event_loop.hpp"
 #include "daemon/path_factory.hpp"
 #include "daemon/scanned_paths.hpp"
-#include "daemon/uevent_monitor.hpp"
 #include "policies/policy_registry.hpp"
 
 #include <systemd/sd-daemon.h>
@@ -28,7 +27,6 @@ namespace {
 
 // Longest start-up waits for every LU to export before telling systemd it is ready.
 constexpr Millis startup_limit{15'000};
-constexpr Millis hotplug_settle{250}; // quiet time after the last uevent before a rescan
 
 boost::asio::ip::tcp::endpoint parse_endpoint(const std::string& text) {
     auto colon = text.rfind(':');
@@ -46,7 +44,7 @@ Daemon::Daemon(DaemonConfig config)
     : config_(std::move(config)),
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
       startup_timer_(io_),
-      rescan_timer_(io_),
+      hotplug_(io_.get_executor(), [this] { rescan_scsi_generic(); }),
       watchdog_(io_.get_executor()),
       server_(io_.get_executor()) {}
 
@@ -115,7 +113,7 @@ void Daemon::build() {
             discovery_->add(pc.id, pc.uri);
         }
     }
-    follow_hotplug();
+    hotplug_.follow(config_.scan.scsi_generic);
 
     std::filesystem::create_directories(config_.exports.dir);
     links_ = std::make_unique<LuLinks>(config_.exports.dir);
@@ -280,8 +278,7 @@ void Daemon::shutdown(const char* why, bool detach) {
     }
     // The daemon's own sources of new work stop here; the sequence does the rest.
     discovery_->stop();
-    uevents_.reset();
-    rescan_timer_.cancel();
+    hotplug_.stop();
     startup_timer_.cancel();
     spdlog::info("{}: draining in-flight I/O, then flushing and exiting{}", why,
                  detach ? "; kernel devices are detached" : "");
@@ -428,7 +425,7 @@ void Daemon::apply_config(DaemonConfig next) {
         start_path(added);
     }
     config_ = std::move(next);
-    follow_hotplug();
+    hotplug_.follow(config_.scan.scsi_generic);
     // ---- LUs left without a path ----
     for (const auto& lu : lus_.snapshot()) {
         if (lu->path_count() == 0) {
@@ -452,33 +449,6 @@ void Daemon::start_path(const AddedPath& added) {
     } else {
         spdlog::error("reload: lu {}: path {} not added: {}", lu->name(), pc.id,
                       joined.error().message);
-    }
-}
-
-void Daemon::follow_hotplug() {
-    if (!config_.scan.scsi_generic) {
-        uevents_.reset();
-        return;
-    }
-    if (uevents_) {
-        return;
-    }
-    // A burst of uevents (a new HBA brings many devices) makes one rescan, shortly after the
-    // last of them.
-    uevents_ = std::make_unique<UeventMonitor>(
-        io_.get_executor(), "scsi_generic", [this](const Uevent& e) {
-            spdlog::debug("uevent: {} {}", e.action, e.devname.empty() ? e.devpath : e.devname);
-            rescan_timer_.expires_after(hotplug_settle);
-            rescan_timer_.async_wait([this](boost::system::error_code ec) {
-                if (!ec) {
-                    rescan_scsi_generic();
-                }
-            });
-        });
-    if (auto started = uevents_->start(); !started) {
-        spdlog::warn("scan: no hotplug ({}); new SCSI devices appear at the next reload",
-                     started.error().message);
-        uevents_.reset();
     }
 }
 

@@ -20,13 +20,12 @@
 #include "daemon/lu_links.hpp"
 #include "daemon/lu_table.hpp"
 #include "daemon/path_discovery.hpp"
+#include "daemon/scsi_hotplug.hpp"
 #include "daemon/shutdown_sequence.hpp"
 #include "daemon/systemd_watchdog.hpp"
 #include "exports/nbd/nbd_server.hpp"
 
 namespace mpiod {
-
-class UeventMonitor;
 
 class Daemon final : public ControlBackend {
 public:
@@ -73,8 +72,6 @@ private:
     /// Applies a validated configuration to the running daemon (reload, hotplug rescan).
     void apply_config(DaemonConfig next);
     void start_path(const AddedPath& added);
-    /// With scan.scsi_generic: SCSI generic uevents trigger rescan_scsi_generic().
-    void follow_hotplug();
     /// The scan's paths again: added and vanished devices are applied like a reload.
     void rescan_scsi_generic();
 
@@ -83,8 +80,7 @@ private:
     boost::asio::io_context io_;
     boost::asio::signal_set signals_;
     boost::asio::steady_timer startup_timer_;
-    boost::asio::steady_timer rescan_timer_;
-    std::unique_ptr<UeventMonitor> uevents_;
+    ScsiHotplug hotplug_; // with scan.scsi_generic: uevents trigger rescan_scsi_generic()
     SystemdWatchdog watchdog_;
     NbdServer server_;
     std::unique_ptr<KernelExports> kernel_exports_; // after server_: destroyed before it
