@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/control_result.hpp"
 #include "core/lu_status.hpp"
 
 namespace mpiod {
@@ -29,23 +30,24 @@ public:
     /// A snapshot of every LU with its paths, in a stable order (configuration order).
     virtual std::vector<LuStatus> lus() const = 0;
 
-    /// Operator actions: each returns "" on success, else a message for the operator
-    /// ("no such path: x", "unknown policy: y", ...). Arguments are never empty.
-    virtual std::string fail_path(const std::string& id) = 0;
-    virtual std::string reinstate_path(const std::string& id) = 0;
-    virtual std::string set_policy(const std::string& lu, const std::string& policy) = 0;
+    /// Operator actions: each succeeds or fails with a ControlError whose message is for the
+    /// operator ("no such path: x" not_found, "unknown policy: y" invalid, ...). Arguments
+    /// are never empty.
+    virtual ControlResult<> fail_path(const std::string& id) = 0;
+    virtual ControlResult<> reinstate_path(const std::string& id) = 0;
+    virtual ControlResult<> set_policy(const std::string& lu, const std::string& policy) = 0;
 
-    /// Reloads the configuration file: "" when applied, else why not (the running
-    /// configuration then stays whole). See Daemon::reload.
-    virtual std::string reload() = 0;
+    /// Reloads the configuration file; on failure (a file with errors: invalid; the daemon
+    /// stopping: busy) the running configuration stays whole. See Daemon::reload.
+    virtual ControlResult<> reload() = 0;
 
-    /// Starts a capacity rescan of the LU (LogicalUnit::async_rescan); "" when started, else a
-    /// message. LuStatus::rescanning tells when it is done.
-    virtual std::string resize(const std::string& lu) = 0;
+    /// Starts a capacity rescan of the LU (LogicalUnit::async_rescan): not_found, or busy
+    /// when one is running. LuStatus::rescanning tells when it is done.
+    virtual ControlResult<> resize(const std::string& lu) = 0;
 
-    /// Starts detaching the LU's kernel block device (/dev/nbdX); "" when started, else a
-    /// message ("no such lu: x"). The device disappears from the LU's exports when done.
-    virtual std::string detach(const std::string& lu) = 0;
+    /// Starts detaching the LU's kernel block device (/dev/nbdX); fails with not_found for
+    /// an unknown LU. The device disappears from the LU's exports when done.
+    virtual ControlResult<> detach(const std::string& lu) = 0;
 
     /// Asks the daemon to drain and exit; with `detach` its kernel devices are detached too
     /// (otherwise they stay for a restarted daemon). Called after the reply to `shutdown` has

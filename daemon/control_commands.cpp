@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/outcome/try.hpp>
 #include <nlohmann/json.hpp>
 
 #include "daemon/status_json.hpp"
@@ -16,34 +17,23 @@ using json = nlohmann::json;
 
 namespace {
 
-// A request refused before or by the backend; becomes {"ok": false, "error": message}.
-struct RequestError {
-    std::string message;
-};
+// A command's result, or why the request was refused (before or by the backend).
+using Reply = ControlResult<json>;
 
 json ok_reply(json result) {
     return {{"ok", true}, {"result", std::move(result)}};
 }
-json error_reply(std::string message) {
-    return {{"ok", false}, {"error", std::move(message)}};
-}
 
-std::string string_arg(const json& req, std::string_view command, const char* name) {
+ControlResult<std::string> string_arg(const json& req, std::string_view command, const char* name) {
     auto it = req.find(name);
     if (it == req.end()) {
-        throw RequestError{std::string(command) + ": missing argument \"" + name + "\""};
+        return ControlError::invalid(std::string(command) + ": missing argument \"" + name + "\"");
     }
     if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
-        throw RequestError{std::string(command) + ": argument \"" + name +
-                           "\" must be a non-empty string"};
+        return ControlError::invalid(std::string(command) + ": argument \"" + name +
+                                     "\" must be a non-empty string");
     }
     return it->get<std::string>();
-}
-
-void check(const std::string& backend_error) {
-    if (!backend_error.empty()) {
-        throw RequestError{backend_error};
-    }
 }
 
 const LuStatus* find_lu(const std::vector<LuStatus>& lus, const std::string& key) {
@@ -79,15 +69,15 @@ json lu_json(const ControlBackend& b, const std::string& key) {
     return found != nullptr ? json(*found) : json(nullptr);
 }
 
-json cmd_status(ControlBackend& b, const json&) {
+Reply cmd_status(ControlBackend& b, const json&) {
     return status_json(b.daemon_status(), b.lus(), Clock::now());
 }
 
-json cmd_list_lus(ControlBackend& b, const json&) {
-    return b.lus();
+Reply cmd_list_lus(ControlBackend& b, const json&) {
+    return json(b.lus());
 }
 
-json cmd_list_paths(ControlBackend& b, const json&) {
+Reply cmd_list_paths(ControlBackend& b, const json&) {
     auto paths = json::array();
     for (const auto& lu : b.lus()) {
         for (const auto& p : lu.paths) {
@@ -97,63 +87,63 @@ json cmd_list_paths(ControlBackend& b, const json&) {
     return paths;
 }
 
-json cmd_show_lu(ControlBackend& b, const json& req) {
-    auto key = string_arg(req, "show-lu", "lu");
+Reply cmd_show_lu(ControlBackend& b, const json& req) {
+    BOOST_OUTCOME_TRY(auto key, string_arg(req, "show-lu", "lu"));
     auto lus = b.lus();
     const auto* lu = find_lu(lus, key);
     if (lu == nullptr) {
-        throw RequestError{"no such LU: " + key};
+        return ControlError::not_found("no such LU: " + key);
     }
-    return *lu;
+    return json(*lu);
 }
 
-json cmd_fail_path(ControlBackend& b, const json& req) {
-    auto id = string_arg(req, "fail-path", "path");
-    check(b.fail_path(id));
+Reply cmd_fail_path(ControlBackend& b, const json& req) {
+    BOOST_OUTCOME_TRY(auto id, string_arg(req, "fail-path", "path"));
+    BOOST_OUTCOME_TRY(b.fail_path(id));
     return path_json(b, id);
 }
 
-json cmd_reinstate_path(ControlBackend& b, const json& req) {
-    auto id = string_arg(req, "reinstate-path", "path");
-    check(b.reinstate_path(id));
+Reply cmd_reinstate_path(ControlBackend& b, const json& req) {
+    BOOST_OUTCOME_TRY(auto id, string_arg(req, "reinstate-path", "path"));
+    BOOST_OUTCOME_TRY(b.reinstate_path(id));
     return path_json(b, id);
 }
 
-json cmd_set_policy(ControlBackend& b, const json& req) {
-    auto lu = string_arg(req, "set-policy", "lu");
-    auto policy = string_arg(req, "set-policy", "policy");
-    check(b.set_policy(lu, policy));
+Reply cmd_set_policy(ControlBackend& b, const json& req) {
+    BOOST_OUTCOME_TRY(auto lu, string_arg(req, "set-policy", "lu"));
+    BOOST_OUTCOME_TRY(auto policy, string_arg(req, "set-policy", "policy"));
+    BOOST_OUTCOME_TRY(b.set_policy(lu, policy));
     return lu_json(b, lu);
 }
 
-json cmd_reload(ControlBackend& b, const json&) {
-    check(b.reload());
-    return b.lus();
+Reply cmd_reload(ControlBackend& b, const json&) {
+    BOOST_OUTCOME_TRY(b.reload());
+    return json(b.lus());
 }
 
-json cmd_resize(ControlBackend& b, const json& req) {
-    auto lu = string_arg(req, "resize", "lu");
-    check(b.resize(lu));
+Reply cmd_resize(ControlBackend& b, const json& req) {
+    BOOST_OUTCOME_TRY(auto lu, string_arg(req, "resize", "lu"));
+    BOOST_OUTCOME_TRY(b.resize(lu));
     return lu_json(b, lu);
 }
 
-json cmd_detach(ControlBackend& b, const json& req) {
-    auto lu = string_arg(req, "detach", "lu");
-    check(b.detach(lu));
+Reply cmd_detach(ControlBackend& b, const json& req) {
+    BOOST_OUTCOME_TRY(auto lu, string_arg(req, "detach", "lu"));
+    BOOST_OUTCOME_TRY(b.detach(lu));
     return lu_json(b, lu);
 }
 
 // Acted on by the connection once the reply is written (see ControlBackend).
-json cmd_shutdown(ControlBackend&, const json& req) {
+Reply cmd_shutdown(ControlBackend&, const json& req) {
     if (auto it = req.find("detach"); it != req.end() && !it->is_boolean()) {
-        throw RequestError{"shutdown: argument \"detach\" must be true or false"};
+        return ControlError::invalid("shutdown: argument \"detach\" must be true or false");
     }
-    return nullptr;
+    return json(nullptr);
 }
 
 struct Command {
     std::string_view name;
-    json (*run)(ControlBackend&, const json&);
+    Reply (*run)(ControlBackend&, const json&);
     bool changes_state; // logged at info level
 };
 
@@ -182,46 +172,50 @@ std::string known_commands() {
     return s;
 }
 
-const Command& find_command(const json& request) {
+ControlResult<const Command*> find_command(const json& request) {
     if (!request.is_object()) {
-        throw RequestError{"request must be a JSON object"};
+        return ControlError::invalid("request must be a JSON object");
     }
     auto it = request.find("command");
     if (it == request.end()) {
-        throw RequestError{"request has no \"command\" (known: " + known_commands() + ")"};
+        return ControlError::invalid("request has no \"command\" (known: " + known_commands() +
+                                     ")");
     }
     if (!it->is_string()) {
-        throw RequestError{"\"command\" must be a string"};
+        return ControlError::invalid("\"command\" must be a string");
     }
     const auto& name = it->get_ref<const std::string&>();
     for (const auto& c : commands) {
         if (c.name == name) {
-            return c;
+            return &c;
         }
     }
-    throw RequestError{"unknown command \"" + name + "\" (known: " + known_commands() + ")"};
+    return ControlError::invalid("unknown command \"" + name + "\" (known: " + known_commands() +
+                                 ")");
+}
+
+Reply run_command(ControlBackend& backend, const json& request) {
+    BOOST_OUTCOME_TRY(auto command, find_command(request));
+    return command->run(backend, request);
 }
 
 } // namespace
 
 json handle_control_request(ControlBackend& backend, const json& request) {
     try {
-        return ok_reply(find_command(request).run(backend, request));
-    } catch (const RequestError& e) {
-        return error_reply(e.message);
-    } catch (const std::exception& e) {
-        return error_reply(std::string("internal error: ") + e.what());
+        auto reply = run_command(backend, request);
+        return reply ? ok_reply(std::move(reply).value()) : control_error_reply(reply.error());
+    } catch (const std::exception& e) { // a backend that throws: the server keeps serving
+        return control_error_reply(
+            ControlError::failed(std::string("internal error: ") + e.what()));
     } catch (...) {
-        return error_reply("internal error");
+        return control_error_reply(ControlError::failed("internal error"));
     }
 }
 
 bool is_shutdown_request(const json& request) {
-    try {
-        return find_command(request).name == "shutdown";
-    } catch (const RequestError&) {
-        return false;
-    }
+    auto command = find_command(request);
+    return command && command.value()->name == "shutdown";
 }
 
 bool shutdown_detaches(const json& request) {
@@ -230,15 +224,12 @@ bool shutdown_detaches(const json& request) {
 }
 
 bool is_state_changing_request(const json& request) {
-    try {
-        return find_command(request).changes_state;
-    } catch (const RequestError&) {
-        return false;
-    }
+    auto command = find_command(request);
+    return command && command.value()->changes_state;
 }
 
-json control_error_reply(std::string message) {
-    return error_reply(std::move(message));
+json control_error_reply(const ControlError& error) {
+    return {{"ok", false}, {"error", error.message}, {"kind", to_string(error.kind)}};
 }
 
 } // namespace mpiod

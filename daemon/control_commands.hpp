@@ -11,8 +11,8 @@
 namespace mpiod {
 
 /// Runs one parsed request against `backend` and returns the reply object
-/// ({"ok": true, "result": ...} or {"ok": false, "error": "..."}). Never throws: a bad
-/// request or a backend exception becomes an error reply. `shutdown` is only
+/// ({"ok": true, "result": ...} or control_error_reply()). Never throws: a bad request, a
+/// backend's ControlError or a backend exception becomes an error reply. `shutdown` is only
 /// acknowledged here: the caller calls backend.request_shutdown() once the reply is sent.
 nlohmann::json handle_control_request(ControlBackend& backend, const nlohmann::json& request);
 
@@ -23,7 +23,7 @@ bool shutdown_detaches(const nlohmann::json& request);
 /// True if `request` names a command that changes the daemon's state (worth logging).
 bool is_state_changing_request(const nlohmann::json& request);
 
-/// {"ok": false, "error": message}
-nlohmann::json control_error_reply(std::string message);
+/// {"ok": false, "error": message, "kind": "not_found" | "invalid" | "busy" | "failed"}
+nlohmann::json control_error_reply(const ControlError& error);
 
 } // namespace mpiod

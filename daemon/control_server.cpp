@@ -78,13 +78,15 @@ std::pair<json, std::optional<bool>> answer(ControlServer::State& st, const std:
     try {
         request = json::parse(line);
     } catch (const json::parse_error& e) {
-        return {
-            control_error_reply("malformed JSON request (at byte " + std::to_string(e.byte) + ")"),
-            std::nullopt};
+        return {control_error_reply(ControlError::invalid("malformed JSON request (at byte " +
+                                                          std::to_string(e.byte) + ")")),
+                std::nullopt};
     } catch (const json::exception&) {
         // Valid syntax the parser cannot hold, e.g. 1e400 (out_of_range, not a parse_error):
         // without this the connection would end without a reply.
-        return {control_error_reply("malformed JSON request (number out of range)"), std::nullopt};
+        return {control_error_reply(
+                    ControlError::invalid("malformed JSON request (number out of range)")),
+                std::nullopt};
     }
     auto reply = handle_control_request(*st.backend, request);
     bool ok = reply["ok"].get<bool>();
@@ -124,8 +126,8 @@ asio::awaitable<void> serve_requests(std::shared_ptr<ControlServer::State> st, S
         if (ec == asio::error::not_found) {
             // The buffer filled without a newline: the line is too long and the rest of it
             // cannot be told from the next request, so answer and hang up.
-            reply = control_error_reply("request line longer than " +
-                                        std::to_string(max_control_request) + " bytes");
+            reply = control_error_reply(ControlError::invalid(
+                "request line longer than " + std::to_string(max_control_request) + " bytes"));
             last = true;
         } else if (ec == asio::error::eof && !buf.empty()) {
             n = buf.size(); // a last request without '\n' before the peer shut down writing
@@ -171,7 +173,8 @@ asio::awaitable<void> serve_connection(std::shared_ptr<ControlServer::State> st,
             spdlog::warn("control: refused a connection from uid {} (pid {})",
                          known ? std::to_string(cred.uid) : "?",
                          known ? std::to_string(cred.pid) : "?");
-            auto text = to_line(control_error_reply(permission_message(st->access.uid)));
+            auto text = to_line(
+                control_error_reply(ControlError::invalid(permission_message(st->access.uid))));
             co_await asio::async_write(*sock, asio::buffer(text), use_tuple);
         } else {
             co_await serve_requests(st, *sock, cred.uid);

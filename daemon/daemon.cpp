@@ -17,7 +17,6 @@
 #include "daemon/event_loop.hpp"
 #include "daemon/path_factory.hpp"
 #include "daemon/scanned_paths.hpp"
-#include "daemon/uevent_monitor.hpp"
 #include "policies/policy_registry.hpp"
 
 #include <systemd/sd-daemon.h>
@@ -26,11 +25,8 @@ namespace mpiod {
 
 namespace {
 
-// Longest a SIGTERM waits for in-flight I/O before flushing and exiting anyway.
-constexpr Millis drain_limit{10'000};
 // Longest start-up waits for every LU to export before telling systemd it is ready.
 constexpr Millis startup_limit{15'000};
-constexpr Millis hotplug_settle{250}; // quiet time after the last uevent before a rescan
 
 boost::asio::ip::tcp::endpoint parse_endpoint(const std::string& text) {
     auto colon = text.rfind(':');
@@ -42,18 +38,13 @@ boost::asio::ip::tcp::endpoint parse_endpoint(const std::string& text) {
     return {boost::asio::ip::make_address(host), port};
 }
 
-std::string message_of(const ControlResult<>& r) {
-    return r ? std::string() : r.error().message;
-}
-
 } // namespace
 
 Daemon::Daemon(DaemonConfig config)
     : config_(std::move(config)),
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
       startup_timer_(io_),
-      rescan_timer_(io_),
-      drain_timer_(io_),
+      hotplug_(io_.get_executor(), [this] { rescan_scsi_generic(); }),
       watchdog_(io_.get_executor()),
       server_(io_.get_executor()) {}
 
@@ -72,13 +63,13 @@ int Daemon::run() {
             return;
         }
         if (sig == SIGHUP) {
-            if (auto error = reload(); !error.empty()) {
-                spdlog::error("SIGHUP: {}", error);
+            if (auto reloaded = reload(); !reloaded) {
+                spdlog::error("SIGHUP: {}", reloaded.error().message);
             }
         } else {
             shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT", config_.exports.detach_on_stop);
         }
-        if (!shutting_down_) {
+        if (!stopping()) {
             signals_.async_wait(on_signal);
         }
     };
@@ -102,8 +93,11 @@ void Daemon::build() {
         }
         auto lu = create_lu(lc);
         for (const auto& pc : config_.paths) {
-            if (pc.wwid == lc.wwid) {
-                add_path(*lu, lc, pc.id, pc.wwid, make_transport(ex, pc.uri));
+            if (pc.wwid != lc.wwid) {
+                continue;
+            }
+            if (auto added = add_path(*lu, lc, pc); !added) {
+                throw std::runtime_error(added.error().message); // start-up fails
             }
         }
     }
@@ -119,10 +113,12 @@ void Daemon::build() {
             discovery_->add(pc.id, pc.uri);
         }
     }
-    follow_hotplug();
+    hotplug_.follow(config_.scan.scsi_generic);
 
     std::filesystem::create_directories(config_.exports.dir);
     links_ = std::make_unique<LuLinks>(config_.exports.dir);
+    shutdown_ = std::make_unique<ShutdownSequence>(
+        ex, ShutdownSequence::Parts{server_, *kernel_exports_, *links_, lus_});
     for (const auto& ep : config_.exports.tcp) {
         auto bound = server_.listen_tcp(parse_endpoint(ep));
         spdlog::info("NBD export on tcp {}:{}", bound.address().to_string(), bound.port());
@@ -156,19 +152,29 @@ std::shared_ptr<LogicalUnit> Daemon::create_lu(const LuConfig& lc) {
     spdlog::info("lu {} ({}): policy {}, io_timeout {} ms, no_path_retry {}, failback {}", lc.alias,
                  lc.wwid, lc.settings.policy, lc.settings.io_timeout.count(),
                  to_string(lc.settings.no_path_retry), to_string(lc.settings.failback));
-    lus_.push_back(lu);
+    lus_.add(lu);
     lu->on_resize(
         [this, name = lc.alias](std::uint64_t size) { kernel_exports_->async_resize(name, size); });
     lu->when_ready([this, weak = std::weak_ptr<LogicalUnit>(lu)] {
-        if (auto l = weak.lock(); l && !shutting_down_) {
+        if (auto l = weak.lock(); l && !stopping()) {
             export_lu(l);
         }
     });
     return lu;
 }
 
-void Daemon::add_path(LogicalUnit& lu, const LuConfig& lc, const std::string& id,
-                      const std::string& wwid, std::unique_ptr<Transport> transport) {
+ControlResult<> Daemon::add_path(LogicalUnit& lu, const LuConfig& lc, const PathConfig& pc) {
+    std::unique_ptr<Transport> transport;
+    try {
+        transport = make_transport(io_.get_executor(), pc.uri);
+    } catch (const std::exception& e) { // an unknown scheme, a URI the transport refuses
+        return ControlError::invalid(e.what());
+    }
+    return add_path(lu, lc, pc.id, pc.wwid, std::move(transport));
+}
+
+ControlResult<> Daemon::add_path(LogicalUnit& lu, const LuConfig& lc, const std::string& id,
+                                 const std::string& wwid, std::unique_ptr<Transport> transport) {
     PathSpec spec;
     spec.id = id;
     spec.wwid = wwid;
@@ -176,42 +182,26 @@ void Daemon::add_path(LogicalUnit& lu, const LuConfig& lc, const std::string& id
     spec.weight = lc.weight_of(id);
     spec.throughput = lc.throughput_of(id);
     spec.standby = lc.is_standby(id);
-    if (auto added = lu.add_path(std::move(spec)); !added) {
-        throw std::runtime_error(added.error().message);
-    }
+    return lu.add_path(std::move(spec));
 }
 
 void Daemon::on_path_identified(const std::string& id, const std::string& wwid,
                                 std::unique_ptr<Transport> transport) {
-    if (shutting_down_) {
+    if (stopping()) {
         return;
     }
-    std::shared_ptr<LogicalUnit> lu;
-    for (const auto& l : lus_) {
-        if (l->wwid() == wwid) {
-            lu = l;
-        }
-    }
-    LuConfig lc;
-    if (auto it = std::find_if(config_.lus.begin(), config_.lus.end(),
-                               [&](const LuConfig& c) { return c.wwid == wwid; });
-        it != config_.lus.end()) {
-        lc = *it;
-    } else {
-        lc.wwid = wwid;
-        lc.settings = config_.defaults;
-    }
+    auto lu = lus_.by_wwid(wwid);
+    auto lc = lu_config_for(config_, wwid);
     if (!lu) {
         if (!lc.alias_given) {
             lc.alias = bound_name(wwid); // mpatha, mpathb, ... kept in the bindings file
         }
         lu = create_lu(lc);
     }
-    try {
-        add_path(*lu, lc, id, wwid, std::move(transport));
+    if (auto added = add_path(*lu, lc, id, wwid, std::move(transport)); added) {
         spdlog::info("lu {}: path {} joins by its wwid {}", lu->name(), id, wwid);
-    } catch (const std::exception& e) {
-        spdlog::error("lu {}: path {} not added: {}", lu->name(), id, e.what());
+    } else {
+        spdlog::error("lu {}: path {} not added: {}", lu->name(), id, added.error().message);
     }
 }
 
@@ -250,14 +240,14 @@ void Daemon::export_lu(const std::shared_ptr<LogicalUnit>& lu) {
                  info.size_bytes, info.preferred_block);
 
     // ---- kernel block device: the LU counts as exported once it has one (or failed to) ----
-    kernel_exports_->async_attach(lu, [this, lu](std::string error, std::string dev) {
-        if (!error.empty()) {
-            spdlog::error("lu {}: no kernel block device: {}", lu->name(), error);
+    kernel_exports_->async_attach(lu, [this, lu](ControlResult<std::string> dev) {
+        if (!dev) {
+            spdlog::error("lu {}: no kernel block device: {}", lu->name(), dev.error().message);
             exit_code_ = 1;
-        } else if (!dev.empty()) {
-            lu->add_export(dev);
-            links_->update(lu->name(), lu->wwid(), dev);
-            spdlog::info("lu {} exported as {}", lu->name(), dev);
+        } else if (!dev.value().empty()) {
+            lu->add_export(dev.value());
+            links_->update(lu->name(), lu->wwid(), dev.value());
+            spdlog::info("lu {} exported as {}", lu->name(), dev.value());
         }
         ++exported_;
         notify_ready_if_done();
@@ -283,85 +273,27 @@ void Daemon::notify_ready_if_done() {
 }
 
 void Daemon::shutdown(const char* why, bool detach) {
-    if (shutting_down_) {
+    if (stopping()) {
         return;
     }
-    shutting_down_ = true;
+    // The daemon's own sources of new work stop here; the sequence does the rest.
     discovery_->stop();
-    uevents_.reset();
-    rescan_timer_.cancel();
+    hotplug_.stop();
+    startup_timer_.cancel();
     spdlog::info("{}: draining in-flight I/O, then flushing and exiting{}", why,
                  detach ? "; kernel devices are detached" : "");
     sd_notify(0, "STOPPING=1");
-    startup_timer_.cancel();
-    for (const auto& lu : lus_) {
-        server_.remove_target(lu->name()); // no new clients; connected ones are served on
-        // Links go with the socket and FUSE file; a kept /dev/nbdX keeps its links for the
-        // next mpiod.
-        if (detach || kernel_exports_->device_of(lu->name()).empty()) {
-            links_->remove(lu->name(), lu->wwid());
+    shutdown_->start(detach, [this](bool flushed) {
+        if (!flushed) {
+            exit_code_ = 1;
         }
-    }
-    // ---- kernel block devices go first: once detached, the kernel sends no more I/O. Kept
-    // nbd devices go on sending until the sockets close in finish_shutdown(); what is sent
-    // after that the kernel holds until the next mpiod reattaches. ----
-    kernel_exports_->async_stop(detach, [this] {
-        // Each connection (a kept /dev/nbdX's sockets included) closes at its first idle
-        // moment: the kernel's next request then finds the socket shut and waits for the
-        // next mpiod instead of being read here and never answered.
-        server_.close_when_idle();
-        drain_and_finish();
-    });
-}
-
-void Daemon::drain_and_finish() {
-    drains_left_ = lus_.size();
-    drain_timer_.expires_after(drain_limit);
-    drain_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec && drains_left_ > 0) {
-            spdlog::warn("I/O still in flight after {} s; exiting anyway",
-                         drain_limit.count() / 1000);
-            drains_left_ = 0;
-            finish_shutdown();
+        watchdog_.stop();
+        if (control_) {
+            control_->stop();
         }
+        signals_.cancel();
+        io_.stop();
     });
-    if (drains_left_ == 0) {
-        finish_shutdown();
-        return;
-    }
-    for (const auto& lu : lus_) {
-        lu->async_drain([this, lu] {
-            if (!lu->ready()) {
-                if (drains_left_ > 0 && --drains_left_ == 0) {
-                    finish_shutdown();
-                }
-                return;
-            }
-            lu->flush_all([this, lu](IoResult r) {
-                if (!r.ok()) {
-                    spdlog::error("lu {}: final flush failed: {}", lu->name(), to_string(r.status));
-                    exit_code_ = 1;
-                }
-                if (drains_left_ > 0 && --drains_left_ == 0) {
-                    finish_shutdown();
-                }
-            });
-        });
-    }
-}
-
-void Daemon::finish_shutdown() {
-    drain_timer_.cancel();
-    watchdog_.stop();
-    server_.stop();
-    for (const auto& lu : lus_) {
-        lu->stop();
-    }
-    if (control_) {
-        control_->stop();
-    }
-    signals_.cancel();
-    io_.stop();
 }
 
 // ---- ControlBackend ------------------------------------------------------------------
@@ -384,39 +316,29 @@ std::vector<LuStatus> Daemon::lus() const {
     return out;
 }
 
-LogicalUnit* Daemon::lu_of_path(const std::string& id) const {
-    for (const auto& lu : lus_) {
-        if (lu->has_path(id)) {
-            return lu.get();
-        }
+ControlResult<> Daemon::fail_path(const std::string& id) {
+    auto lu = lus_.path_owner(id);
+    return lu ? lu.value()->fail_path(id) : lu.error();
+}
+
+ControlResult<> Daemon::reinstate_path(const std::string& id) {
+    auto lu = lus_.path_owner(id);
+    return lu ? lu.value()->reinstate_path(id) : lu.error();
+}
+
+ControlResult<> Daemon::set_policy(const std::string& lu_name, const std::string& policy) {
+    auto lu = lus_.lookup(lu_name);
+    if (!lu) {
+        return lu.error();
     }
-    return nullptr;
-}
-
-std::string Daemon::fail_path(const std::string& id) {
-    auto* lu = lu_of_path(id);
-    return lu == nullptr ? "no such path: " + id : message_of(lu->fail_path(id));
-}
-
-std::string Daemon::reinstate_path(const std::string& id) {
-    auto* lu = lu_of_path(id);
-    return lu == nullptr ? "no such path: " + id : message_of(lu->reinstate_path(id));
-}
-
-std::string Daemon::set_policy(const std::string& lu_name, const std::string& policy) {
-    for (const auto& lu : lus_) {
-        if (lu->name() == lu_name || lu->wwid() == lu_name) {
-            if (!make_policy(policy)) {
-                std::string valid;
-                for (auto n : policy_names()) {
-                    valid += (valid.empty() ? "" : ", ") + std::string(n);
-                }
-                return "unknown policy: " + policy + " (valid: " + valid + ")";
-            }
-            return message_of(lu->set_policy(policy));
+    if (!make_policy(policy)) {
+        std::string valid;
+        for (auto n : policy_names()) {
+            valid += (valid.empty() ? "" : ", ") + std::string(n);
         }
+        return ControlError::invalid("unknown policy: " + policy + " (valid: " + valid + ")");
     }
-    return "no such lu: " + lu_name;
+    return lu.value()->set_policy(policy);
 }
 
 void Daemon::request_shutdown(bool detach) {
@@ -426,159 +348,112 @@ void Daemon::request_shutdown(bool detach) {
     });
 }
 
-std::string Daemon::reload() {
-    if (shutting_down_) {
-        return "the daemon is stopping";
+ControlResult<> Daemon::reload() {
+    if (stopping()) {
+        return ControlError::busy("the daemon is stopping");
     }
     DaemonConfig next;
     try {
         next = load_config(config_.source);
         add_scanned_paths(next);
-    } catch (const ConfigError& e) {
-        return std::string("configuration not reloaded: ") + e.what();
+    } catch (const ConfigError& e) { // the loader's one way to fail
+        return ControlError::invalid(std::string("configuration not reloaded: ") + e.what());
     }
     spdlog::info("reloading {}", config_.source.string());
     apply_config(std::move(next));
-    return "";
+    return success();
+}
+
+DaemonConfig Daemon::running_config() const {
+    DaemonConfig running = config_;
+    running.lus.clear();
+    for (const auto& lu : lus_) {
+        LuConfig lc;
+        lc.wwid = lu->wwid();
+        lc.alias = lu->name();
+        lc.settings = lu->settings();
+        running.lus.push_back(std::move(lc));
+    }
+    return running;
 }
 
 void Daemon::apply_config(DaemonConfig next) {
+    const auto diff = diff_config(running_config(), next);
     // ---- what only a restart changes: kept as it runs ----
-    auto keep = [](const char* what, bool changed) {
-        if (changed) {
-            spdlog::warn("reload: {} changed; it takes effect at the next start", what);
-        }
-    };
-    keep("export", next.exports.dir != config_.exports.dir ||
-                       next.exports.tcp != config_.exports.tcp ||
-                       next.exports.kind != config_.exports.kind ||
-                       next.exports.fuse_dir != config_.exports.fuse_dir ||
-                       next.exports.queues != config_.exports.queues);
-    keep("control_socket", next.control_socket != config_.control_socket);
-    keep("bindings_file", next.bindings_file != config_.bindings_file);
+    for (const auto& what : diff.restart_only) {
+        spdlog::warn("reload: {} changed; it takes effect at the next start", what);
+    }
     next.exports = config_.exports;
     next.control_socket = config_.control_socket;
     next.bindings_file = config_.bindings_file;
-    if (next.busy_poll != config_.busy_poll) {
-        spdlog::info("reload: busy_poll_us {}", next.busy_poll.count());
+    if (diff.busy_poll) {
+        spdlog::info("reload: busy_poll_us {}", diff.busy_poll->count());
     }
-    if (next.log_level != config_.log_level) {
-        spdlog::set_level(spdlog::level::from_str(next.log_level));
-        spdlog::info("reload: log level {}", next.log_level);
+    if (diff.log_level) {
+        spdlog::set_level(spdlog::level::from_str(*diff.log_level));
+        spdlog::info("reload: log level {}", *diff.log_level);
     }
-
-    auto find_path = [](const DaemonConfig& c, const std::string& id) -> const PathConfig* {
-        for (const auto& p : c.paths) {
-            if (p.id == id) {
-                return &p;
-            }
-        }
-        return nullptr;
-    };
-    auto same_path = [](const PathConfig& a, const PathConfig& b) {
-        return a.uri == b.uri && a.wwid == b.wwid;
-    };
     // ---- removed or changed paths go first (a changed one comes back below) ----
-    for (const auto& old : config_.paths) {
-        const auto* now = find_path(next, old.id);
-        if (now != nullptr && same_path(*now, old)) {
-            continue;
-        }
-        if (auto* lu = lu_of_path(old.id)) {
-            if (auto removed = lu->remove_path(old.id); !removed) {
+    for (const auto& id : diff.removed_paths) {
+        if (auto* lu = lus_.lu_of_path(id)) {
+            if (auto removed = lu->remove_path(id); !removed) {
                 spdlog::error("reload: {}", removed.error().message);
             }
         } else {
-            discovery_->remove(old.id); // still being identified
+            discovery_->remove(id); // still being identified
         }
     }
-    // ---- settings of LUs that stay ----
-    for (const auto& lu : lus_) {
-        for (const auto& lc : next.lus) {
-            if (lc.wwid != lu->wwid()) {
-                continue;
-            }
-            if (lc.alias_given && lc.alias != lu->name()) {
-                spdlog::warn("reload: lu {}: alias {} takes effect at the next start", lu->name(),
-                             lc.alias);
-            }
-            if (!(lc.settings == lu->settings())) {
-                spdlog::info("reload: lu {}: policy {}, io_timeout {} ms, no_path_retry {}, "
-                             "failback {}",
-                             lu->name(), lc.settings.policy, lc.settings.io_timeout.count(),
-                             to_string(lc.settings.no_path_retry), to_string(lc.settings.failback));
-                lu->set_settings(lc.settings);
-            }
+    // ---- LUs that stay ----
+    for (const auto& renamed : diff.renamed_lus) {
+        if (auto lu = lus_.by_wwid(renamed.wwid)) {
+            spdlog::warn("reload: lu {}: alias {} takes effect at the next start", lu->name(),
+                         renamed.alias);
+        }
+    }
+    for (const auto& changed : diff.changed_lus) {
+        if (auto lu = lus_.by_wwid(changed.wwid)) {
+            const auto& s = changed.settings;
+            spdlog::info("reload: lu {}: policy {}, io_timeout {} ms, no_path_retry {}, "
+                         "failback {}",
+                         lu->name(), s.policy, s.io_timeout.count(), to_string(s.no_path_retry),
+                         to_string(s.failback));
+            lu->set_settings(s);
         }
     }
     // ---- added or changed paths ----
-    auto ex = io_.get_executor();
-    for (const auto& pc : next.paths) {
-        const auto* old = find_path(config_, pc.id);
-        if (old != nullptr && same_path(*old, pc)) {
-            continue;
-        }
-        if (pc.wwid.empty()) {
-            discovery_->add(pc.id, pc.uri);
-            continue;
-        }
-        const auto lc = std::find_if(next.lus.begin(), next.lus.end(),
-                                     [&](const LuConfig& c) { return c.wwid == pc.wwid; });
-        std::shared_ptr<LogicalUnit> lu;
-        for (const auto& l : lus_) {
-            if (l->wwid() == pc.wwid) {
-                lu = l;
-            }
-        }
-        if (!lu) {
-            lu = create_lu(*lc);
-        }
-        try {
-            add_path(*lu, *lc, pc.id, pc.wwid, make_transport(ex, pc.uri));
-            spdlog::info("reload: lu {}: path {} added", lu->name(), pc.id);
-        } catch (const std::exception& e) {
-            spdlog::error("reload: lu {}: path {} not added: {}", lu->name(), pc.id, e.what());
-        }
+    for (const auto& added : diff.added_paths) {
+        start_path(added);
     }
     config_ = std::move(next);
-    follow_hotplug();
+    hotplug_.follow(config_.scan.scsi_generic);
     // ---- LUs left without a path ----
-    for (const auto& lu : std::vector<std::shared_ptr<LogicalUnit>>(lus_)) {
+    for (const auto& lu : lus_.snapshot()) {
         if (lu->path_count() == 0) {
             retire_lu(lu);
         }
     }
 }
 
-void Daemon::follow_hotplug() {
-    if (!config_.scan.scsi_generic) {
-        uevents_.reset();
+void Daemon::start_path(const AddedPath& added) {
+    const auto& pc = added.path;
+    if (!added.lu) {
+        discovery_->add(pc.id, pc.uri); // identified at run time
         return;
     }
-    if (uevents_) {
-        return;
+    auto lu = lus_.by_wwid(pc.wwid);
+    if (!lu) {
+        lu = create_lu(*added.lu);
     }
-    // A burst of uevents (a new HBA brings many devices) makes one rescan, shortly after the
-    // last of them.
-    uevents_ = std::make_unique<UeventMonitor>(
-        io_.get_executor(), "scsi_generic", [this](const Uevent& e) {
-            spdlog::debug("uevent: {} {}", e.action, e.devname.empty() ? e.devpath : e.devname);
-            rescan_timer_.expires_after(hotplug_settle);
-            rescan_timer_.async_wait([this](boost::system::error_code ec) {
-                if (!ec) {
-                    rescan_scsi_generic();
-                }
-            });
-        });
-    std::string why;
-    if (!uevents_->start(why)) {
-        spdlog::warn("scan: no hotplug ({}); new SCSI devices appear at the next reload", why);
-        uevents_.reset();
+    if (auto joined = add_path(*lu, *added.lu, pc); joined) {
+        spdlog::info("reload: lu {}: path {} added", lu->name(), pc.id);
+    } else {
+        spdlog::error("reload: lu {}: path {} not added: {}", lu->name(), pc.id,
+                      joined.error().message);
     }
 }
 
 void Daemon::rescan_scsi_generic() {
-    if (shutting_down_ || !config_.scan.scsi_generic) {
+    if (stopping() || !config_.scan.scsi_generic) {
         return;
     }
     DaemonConfig next = config_;
@@ -605,49 +480,47 @@ void Daemon::retire_lu(const std::shared_ptr<LogicalUnit>& lu) {
     server_.remove_target(lu->name());
     links_->remove(lu->name(), lu->wwid());
     if (!kernel_exports_->device_of(lu->name()).empty()) {
-        kernel_exports_->async_detach(lu->name(), [](std::string) {});
+        kernel_exports_->async_detach(lu->name(), [](const ControlResult<>&) {});
     }
-    std::erase(lus_, lu);
+    lus_.remove(lu);
     lu->async_drain([lu] { lu->stop(); });
 }
 
-std::string Daemon::resize(const std::string& lu_name) {
-    for (const auto& lu : lus_) {
-        if (lu->name() != lu_name && lu->wwid() != lu_name) {
-            continue;
-        }
-        if (lu->rescanning()) {
-            return "a rescan is running";
-        }
-        lu->async_rescan([lu](ControlResult<std::string> outcome) {
-            if (!outcome) {
-                spdlog::error("lu {}: resize: {}", lu->name(), outcome.error().message);
-            } else {
-                spdlog::info("lu {}: resize: {}", lu->name(), outcome.value());
-            }
-        });
-        return "";
+ControlResult<> Daemon::resize(const std::string& lu_name) {
+    auto found = lus_.lookup(lu_name);
+    if (!found) {
+        return found.error();
     }
-    return "no such lu: " + lu_name;
+    auto lu = found.value();
+    if (lu->rescanning()) {
+        return ControlError::busy("a rescan is running");
+    }
+    lu->async_rescan([lu](ControlResult<std::string> outcome) {
+        if (!outcome) {
+            spdlog::error("lu {}: resize: {}", lu->name(), outcome.error().message);
+        } else {
+            spdlog::info("lu {}: resize: {}", lu->name(), outcome.value());
+        }
+    });
+    return success();
 }
 
-std::string Daemon::detach(const std::string& lu_name) {
-    for (const auto& lu : lus_) {
-        if (lu->name() != lu_name && lu->wwid() != lu_name) {
-            continue;
-        }
-        auto device = kernel_exports_->device_of(lu->name());
-        kernel_exports_->async_detach(lu->name(), [this, lu, device](std::string error) {
-            if (!error.empty()) {
-                spdlog::error("lu {}: detach: {}", lu->name(), error);
-                return;
-            }
-            lu->remove_export(device);
-            links_->update(lu->name(), lu->wwid(), socket_of(*lu).string());
-        });
-        return "";
+ControlResult<> Daemon::detach(const std::string& lu_name) {
+    auto found = lus_.lookup(lu_name);
+    if (!found) {
+        return found.error();
     }
-    return "no such lu: " + lu_name;
+    auto lu = found.value();
+    auto device = kernel_exports_->device_of(lu->name());
+    kernel_exports_->async_detach(lu->name(), [this, lu, device](ControlResult<> detached) {
+        if (!detached) {
+            spdlog::error("lu {}: detach: {}", lu->name(), detached.error().message);
+            return;
+        }
+        lu->remove_export(device);
+        links_->update(lu->name(), lu->wwid(), socket_of(*lu).string());
+    });
+    return success();
 }
 
 } // namespace mpiod

@@ -95,23 +95,27 @@ NbdDeviceOptions KernelExports::nbd_options_for(const LuSettings& settings, std:
 void KernelExports::async_attach(std::shared_ptr<LogicalUnit> lu, AttachHandler done) {
     if (stopping_ || kind_ == Kind::socket) {
         boost::asio::post(ex_, [stopping = stopping_, done = std::move(done)]() mutable {
-            std::move(done)(stopping ? "the daemon is stopping" : "", "");
+            if (stopping) {
+                std::move(done)(ControlError::busy("the daemon is stopping"));
+            } else {
+                std::move(done)(std::string()); // socket only: no device
+            }
         });
         return;
     }
     if (kind_ == Kind::automatic) {
         // Resolving the genl family is a quick netlink round trip, but still off the executor.
         auto available = std::make_shared<bool>(false);
-        loop_worker_.run(
-            [available] { *available = NbdNetlink::available(); },
-            [this, available, lu = std::move(lu), done = std::move(done)](std::string) mutable {
-                if (kind_ == Kind::automatic) {
-                    kind_ = *available ? Kind::nbd : Kind::fuse;
-                    spdlog::info("export kind auto: using {}{}", to_string(kind_),
-                                 *available ? "" : " (kernel has no nbd module)");
-                }
-                async_attach(std::move(lu), std::move(done));
-            });
+        loop_worker_.run([available] { *available = NbdNetlink::available(); },
+                         [this, available, lu = std::move(lu),
+                          done = std::move(done)](const ControlResult<>&) mutable {
+                             if (kind_ == Kind::automatic) {
+                                 kind_ = *available ? Kind::nbd : Kind::fuse;
+                                 spdlog::info("export kind auto: using {}{}", to_string(kind_),
+                                              *available ? "" : " (kernel has no nbd module)");
+                             }
+                             async_attach(std::move(lu), std::move(done));
+                         });
         return;
     }
     if (kind_ == Kind::nbd) {
@@ -129,8 +133,12 @@ void KernelExports::attach_nbd(std::shared_ptr<LogicalUnit> lu, AttachHandler do
     auto device =
         std::make_shared<NetlinkNbdDevice>(ex_, server_, std::move(lu), std::move(wwid), options);
     nbd_devices_[name] = device;
-    device->async_attach([device, done = std::move(done)](std::string error) mutable {
-        std::move(done)(std::move(error), error.empty() ? device->device_path() : "");
+    device->async_attach([device, done = std::move(done)](ControlResult<> attached) mutable {
+        if (!attached) {
+            std::move(done)(std::move(attached).error());
+            return;
+        }
+        std::move(done)(device->device_path());
     });
 }
 
@@ -148,13 +156,13 @@ void KernelExports::attach_fuse(std::shared_ptr<IoTarget> target, bool with_loop
         file = fuse_->add_file(target);
     } catch (const std::exception& e) {
         boost::asio::post(ex_, [error = std::string(e.what()), done = std::move(done)]() mutable {
-            std::move(done)(std::move(error), "");
+            std::move(done)(ControlError::failed(error));
         });
         return;
     }
     if (!with_loop) {
         boost::asio::post(
-            ex_, [file, done = std::move(done)]() mutable { std::move(done)("", file.string()); });
+            ex_, [file, done = std::move(done)]() mutable { std::move(done)(file.string()); });
         return;
     }
     auto slot = std::make_shared<std::optional<LoopDevice>>();
@@ -164,16 +172,17 @@ void KernelExports::attach_fuse(std::shared_ptr<IoTarget> target, bool with_loop
         [slot, file, block, read_only = info.read_only] {
             slot->emplace(LoopDevice::attach(file, block, read_only));
         },
-        [slot, file, name = target->name(), done = std::move(done)](std::string error) mutable {
-            if (!error.empty()) {
-                std::move(done)(fmt::format("loop device on {}: {}", file.string(), error), "");
+        [slot, file, name = target->name(), done = std::move(done)](ControlResult<> ran) mutable {
+            if (!ran) {
+                std::move(done)(ControlError::failed(
+                    fmt::format("loop device on {}: {}", file.string(), ran.error().message)));
                 return;
             }
             // The slot is the worker's, but the path is fixed once the attach job posted.
             auto path = (*slot)->path();
             spdlog::info("lu {}: {} on {}{}", name, path, file.string(),
                          (*slot)->direct_io() ? " (direct I/O)" : " (buffered)");
-            std::move(done)("", path);
+            std::move(done)(std::move(path));
         });
 }
 
@@ -183,9 +192,9 @@ void KernelExports::async_stop(bool detach_nbd, std::function<void()> done) {
     // One step per nbd device detached, one for the loops and FUSE together.
     auto left = std::make_shared<std::size_t>((detach_nbd ? nbd_devices_.size() : 0) + 1);
     auto step_done = [left, done = std::move(done)](const std::string& what,
-                                                    const std::string& error) {
-        if (!error.empty()) {
-            spdlog::error("detaching {}: {}", what, error);
+                                                    const ControlResult<>& step) {
+        if (!step) {
+            spdlog::error("detaching {}: {}", what, step.error().message);
         }
         if (--*left == 0) {
             done();
@@ -201,9 +210,9 @@ void KernelExports::async_stop(bool detach_nbd, std::function<void()> done) {
             }
             continue;
         }
-        device->async_detach([device, step_done](std::string error) {
+        device->async_detach([device, step_done](const ControlResult<>& detached) {
             step_done(device->device_path().empty() ? "an nbd device" : device->device_path(),
-                      error);
+                      detached);
         });
     }
     auto loops = loops_;
@@ -215,39 +224,37 @@ void KernelExports::async_stop(bool detach_nbd, std::function<void()> done) {
                 }
             }
         },
-        [this, step_done](std::string error) mutable {
-            if (!error.empty()) {
-                step_done("loop devices", error);
+        [this, step_done](const ControlResult<>& loops_detached) mutable {
+            if (!loops_detached || !fuse_) {
+                step_done("loop devices", loops_detached);
                 return;
             }
-            if (!fuse_) {
-                step_done("", "");
-                return;
-            }
-            fuse_->async_unmount([step_done](std::string e) { step_done("the FUSE export", e); });
+            fuse_->async_unmount(
+                [step_done](const ControlResult<>& r) { step_done("the FUSE export", r); });
         });
 }
 
-void KernelExports::async_detach(const std::string& lu_name, Completion<std::string> done) {
+void KernelExports::async_detach(const std::string& lu_name, Completion<ControlResult<>> done) {
     auto it = nbd_devices_.find(lu_name);
     if (it == nbd_devices_.end()) {
         auto error = kind_ == Kind::nbd || kind_ == Kind::automatic
                          ? "lu " + lu_name + " has no nbd device"
                          : "lu " + lu_name + " has no nbd device (export kind " +
                                std::string(to_string(kind_)) + "; FUSE files go when mpiod stops)";
-        boost::asio::post(
-            ex_, [error, done = std::move(done)]() mutable { std::move(done)(std::move(error)); });
+        boost::asio::post(ex_, [error, done = std::move(done)]() mutable {
+            std::move(done)(ControlError::not_found(error));
+        });
         return;
     }
     auto device = it->second;
     nbd_devices_.erase(it);
     auto path = device->device_path();
     device->async_detach(
-        [device, path, lu_name, done = std::move(done)](std::string error) mutable {
-            if (error.empty()) {
+        [device, path, lu_name, done = std::move(done)](ControlResult<> detached) mutable {
+            if (detached) {
                 spdlog::info("lu {}: detached {}", lu_name, path);
             }
-            std::move(done)(std::move(error));
+            std::move(done)(std::move(detached));
         });
 }
 
@@ -260,21 +267,22 @@ void KernelExports::async_resize(const std::string& lu_name, std::uint64_t size_
         return;
     }
     auto device = it->second;
-    device->async_resize(size_bytes, [device, lu_name, size_bytes](std::string error) {
-        if (error.empty()) {
+    device->async_resize(size_bytes, [device, lu_name, size_bytes](const ControlResult<>& r) {
+        if (r) {
             spdlog::info("lu {}: {} resized to {} bytes", lu_name, device->device_path(),
                          size_bytes);
         } else {
-            spdlog::error("lu {}: resizing {}: {}", lu_name, device->device_path(), error);
+            spdlog::error("lu {}: resizing {}: {}", lu_name, device->device_path(),
+                          r.error().message);
         }
     });
 }
 
 void KernelExports::resize_fuse(const std::string& lu_name, std::uint64_t size_bytes) {
     auto loop = loop_of_.count(lu_name) != 0 ? loop_of_[lu_name] : nullptr;
-    fuse_->async_resize(lu_name, [this, lu_name, size_bytes, loop](std::string error) {
-        if (!error.empty()) {
-            spdlog::error("lu {}: resizing its FUSE file: {}", lu_name, error);
+    fuse_->async_resize(lu_name, [this, lu_name, size_bytes, loop](const ControlResult<>& r) {
+        if (!r) {
+            spdlog::error("lu {}: resizing its FUSE file: {}", lu_name, r.error().message);
             return;
         }
         spdlog::info("lu {}: FUSE file resized to {} bytes", lu_name, size_bytes);
@@ -289,11 +297,12 @@ void KernelExports::resize_fuse(const std::string& lu_name, std::uint64_t size_b
                     (*loop)->set_capacity();
                 }
             },
-            [lu_name, size_bytes](std::string loop_error) {
-                if (loop_error.empty()) {
+            [lu_name, size_bytes](const ControlResult<>& loop_resized) {
+                if (loop_resized) {
                     spdlog::info("lu {}: loop device resized to {} bytes", lu_name, size_bytes);
                 } else {
-                    spdlog::error("lu {}: resizing its loop device: {}", lu_name, loop_error);
+                    spdlog::error("lu {}: resizing its loop device: {}", lu_name,
+                                  loop_resized.error().message);
                 }
             });
     });

@@ -17,6 +17,7 @@
 
 #include "config/daemon_config.hpp"
 #include "core/completion.hpp"
+#include "core/control_result.hpp"
 #include "core/logical_unit.hpp"
 #include "core/lu_settings.hpp"
 #include "exports/kernel/blocking_worker.hpp"
@@ -48,11 +49,12 @@ public:
     KernelExports(const KernelExports&) = delete;
     KernelExports& operator=(const KernelExports&) = delete;
 
-    using AttachHandler = Completion<std::string /*error*/, std::string /*device*/>;
+    using AttachHandler = Completion<ControlResult<std::string> /*device*/>;
 
-    /// Gives the ready LU its kernel device; `done(error, device)` on `ex` with the device node
-    /// ("/dev/nbd0", "/dev/loop3"), the FUSE file for fuse-file, or "" for socket. The WWID
-    /// becomes the nbd backend identifier (a reattach after a restart finds the device by it).
+    /// Gives the ready LU its kernel device; `done(device)` on `ex` with the device node
+    /// ("/dev/nbd0", "/dev/loop3"), the FUSE file for fuse-file, or "" for socket; a failed
+    /// attach completes with its error. The WWID becomes the nbd backend identifier (a
+    /// reattach after a restart finds the device by it).
     void async_attach(std::shared_ptr<LogicalUnit> lu, AttachHandler done);
 
     /// The nbd device options for an LU: the kernel's request timeout must exceed the longest
@@ -71,9 +73,9 @@ public:
     /// `detach_nbd`; otherwise they stay bound to their WWID, the kernel holds their I/O for
     /// the reattach timeout, and the next mpiod reattaches them (restart without unmount).
     void async_stop(bool detach_nbd, std::function<void()> done);
-    /// Detaches one LU's nbd device (`mpiod-ctl detach`); `done(error)` on `ex`. FUSE files
-    /// stay until the daemon stops.
-    void async_detach(const std::string& lu_name, Completion<std::string> done);
+    /// Detaches one LU's nbd device (`mpiod-ctl detach`); `done` on `ex` (not_found when the
+    /// LU has no nbd device). FUSE files stay until the daemon stops.
+    void async_detach(const std::string& lu_name, Completion<ControlResult<>> done);
     /// Blocking teardown for when `ex` no longer runs: aborts the FUSE connection first, so a
     /// loop device cannot wait on requests nobody will answer. nbd devices are detached only
     /// if async_stop() was asked to.

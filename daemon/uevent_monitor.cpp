@@ -60,30 +60,28 @@ UeventMonitor::~UeventMonitor() {
     stop();
 }
 
-bool UeventMonitor::start(std::string& why) {
+ControlResult<> UeventMonitor::start() {
     int fd =
         ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
     if (fd < 0) {
-        why = std::string("netlink uevent socket: ") + std::strerror(errno);
-        return false;
+        return ControlError::failed(std::string("netlink uevent socket: ") + std::strerror(errno));
     }
     sockaddr_nl addr{};
     addr.nl_family = AF_NETLINK;
     addr.nl_groups = kernel_group;
     if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        why = std::string("binding the uevent socket: ") + std::strerror(errno);
+        auto error = std::string("binding the uevent socket: ") + std::strerror(errno);
         ::close(fd);
-        return false;
+        return ControlError::failed(error);
     }
     boost::system::error_code ec;
     sock_.assign(fd, ec);
     if (ec) {
-        why = "watching the uevent socket: " + ec.message();
         ::close(fd);
-        return false;
+        return ControlError::failed("watching the uevent socket: " + ec.message());
     }
     wait();
-    return true;
+    return success();
 }
 
 void UeventMonitor::stop() noexcept {

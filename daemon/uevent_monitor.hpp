@@ -11,6 +11,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
+#include "core/control_result.hpp"
+
 namespace mpiod {
 
 struct Uevent {
@@ -34,8 +36,8 @@ public:
     UeventMonitor(const UeventMonitor&) = delete;
     UeventMonitor& operator=(const UeventMonitor&) = delete;
 
-    /// Opens the netlink socket; false (with `why`) when the kernel or the sandbox refuses.
-    bool start(std::string& why);
+    /// Opens the netlink socket; fails (saying why) when the kernel or the sandbox refuses.
+    ControlResult<> start();
     void stop() noexcept;
 
 private:

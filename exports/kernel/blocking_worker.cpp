@@ -30,23 +30,21 @@ BlockingWorker::~BlockingWorker() {
     thread_.join();
 }
 
-void BlockingWorker::run(std::function<void()> job, Completion<std::string> done) {
+void BlockingWorker::run(std::function<void()> job, Completion<ControlResult<>> done) {
     // Jobs sit in std::function, which must be copyable: the move-only handler goes in a box.
-    auto box = std::make_shared<Completion<std::string>>(std::move(done));
+    auto box = std::make_shared<Completion<ControlResult<>>>(std::move(done));
     auto task = [this, job = std::move(job), box] {
-        std::string error;
+        ControlResult<> outcome = success();
         try {
             job();
-        } catch (const std::exception& e) {
-            error = e.what();
-            if (error.empty()) {
-                error = "unknown error";
-            }
+        } catch (const std::exception& e) { // the kernel calls' one way to fail
+            outcome = ControlError::failed(*e.what() != '\0' ? e.what() : "unknown error");
         } catch (...) {
-            error = "unknown error";
+            outcome = ControlError::failed("unknown error");
         }
-        boost::asio::post(
-            ex_, [box, error = std::move(error)]() mutable { std::move (*box)(std::move(error)); });
+        boost::asio::post(ex_, [box, outcome = std::move(outcome)]() mutable {
+            std::move (*box)(std::move(outcome));
+        });
     };
     {
         std::lock_guard lock(mutex_);

@@ -12,6 +12,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "core/completion.hpp"
+#include "core/control_result.hpp"
 
 namespace mpiod {
 
@@ -31,10 +32,10 @@ public:
     BlockingWorker(const BlockingWorker&) = delete;
     BlockingWorker& operator=(const BlockingWorker&) = delete;
 
-    /// Runs `job` on the worker thread, then `done(error)` on the executor: error is the
-    /// exception's message if `job` threw, else "". Results travel in state the job and
+    /// Runs `job` on the worker thread, then `done` on the executor: failed with the
+    /// exception's message if `job` threw, else success. Results travel in state the job and
     /// `done` share.
-    void run(std::function<void()> job, Completion<std::string> done);
+    void run(std::function<void()> job, Completion<ControlResult<>> done);
 
     /// Runs `job` on the worker thread and waits for it (for teardown when the executor no
     /// longer runs). Exceptions propagate. Never call it from the worker thread itself.

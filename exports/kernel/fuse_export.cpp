@@ -180,11 +180,11 @@ void FuseExport::remove_file(const std::string& name) {
     files_->remove(name);
 }
 
-void FuseExport::async_resize(const std::string& name, Completion<std::string> done) {
+void FuseExport::async_resize(const std::string& name, Completion<ControlResult<>> done) {
     const FuseFile* f = files_->refresh(name);
     if (f == nullptr || !running_) {
         boost::asio::post(ex_, [done = std::move(done), name]() mutable {
-            std::move(done)(fmt::format("no FUSE file '{}'", name));
+            std::move(done)(ControlError::not_found(fmt::format("no FUSE file '{}'", name)));
         });
         return;
     }
@@ -200,9 +200,9 @@ void FuseExport::async_resize(const std::string& name, Completion<std::string> d
         std::move(done));
 }
 
-void FuseExport::async_unmount(Completion<std::string> done) {
+void FuseExport::async_unmount(Completion<ControlResult<>> done) {
     if (!running_) {
-        boost::asio::post(ex_, [done = std::move(done)]() mutable { std::move(done)(""); });
+        boost::asio::post(ex_, [done = std::move(done)]() mutable { std::move(done)(success()); });
         return;
     }
     auto run = std::move(running_);
@@ -217,14 +217,15 @@ void FuseExport::async_unmount(Completion<std::string> done) {
             }
             *stopped = run->stop_thread(dir);
         },
-        [run, dir, stopped, done = std::move(done)](std::string error) mutable {
-            if (error.empty() && !*stopped) {
-                error = fmt::format("the FUSE session at {} did not stop", dir.string());
+        [run, dir, stopped, done = std::move(done)](ControlResult<> ran) mutable {
+            if (ran && !*stopped) {
+                ran = ControlError::failed(
+                    fmt::format("the FUSE session at {} did not stop", dir.string()));
             }
-            if (error.empty()) {
+            if (ran) {
                 spdlog::info("fuse export at {} unmounted", dir.string());
             }
-            std::move(done)(std::move(error));
+            std::move(done)(std::move(ran));
         });
 }
 

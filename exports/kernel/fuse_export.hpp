@@ -50,13 +50,13 @@ public:
 
     /// The target of file `name` changed size: its attributes follow and the kernel's cached
     /// ones are dropped (off `ex`), so stat and a loop device's LOOP_SET_CAPACITY see the new
-    /// size. `done("")` on `ex`, or an error (no such file, the kernel refused).
-    void async_resize(const std::string& name, Completion<std::string> done);
+    /// size. `done` on `ex`: success, or an error (no such file, the kernel refused).
+    void async_resize(const std::string& name, Completion<ControlResult<>> done);
 
     /// Unmounts lazily and waits (off `ex`) for the session to end. If something still holds a
     /// file after a grace period (a loop device that is still mounted), the FUSE connection
-    /// is aborted: its users get errors. `done("")` on `ex`; never fails when not mounted.
-    void async_unmount(Completion<std::string> done);
+    /// is aborted: its users get errors. `done` on `ex`; never fails when not mounted.
+    void async_unmount(Completion<ControlResult<>> done);
     /// Aborts the connection, unmounts and joins the session thread, blocking the caller: for
     /// teardown when `ex` no longer runs (I/O still in flight fails).
     void unmount_now();

@@ -61,7 +61,7 @@ std::string NetlinkNbdDevice::device_path() const {
     return index_ ? nbd_device_path(*index_) : std::string();
 }
 
-void NetlinkNbdDevice::fail_soon(Handler done, std::string error) {
+void NetlinkNbdDevice::fail_soon(Handler done, ControlError error) {
     boost::asio::post(ex_, [done = std::move(done), error = std::move(error)]() mutable {
         std::move(done)(std::move(error));
     });
@@ -69,8 +69,9 @@ void NetlinkNbdDevice::fail_soon(Handler done, std::string error) {
 
 void NetlinkNbdDevice::async_attach(Handler done) {
     if (busy_ || index_) {
-        fail_soon(std::move(done), busy_ ? "an nbd operation is already in progress"
-                                         : "already attached as " + device_path());
+        fail_soon(std::move(done),
+                  busy_ ? ControlError::busy("an nbd operation is already in progress")
+                        : ControlError::invalid("already attached as " + device_path()));
         return;
     }
     const auto info = target_->export_info();
@@ -78,7 +79,7 @@ void NetlinkNbdDevice::async_attach(Handler done) {
     try {
         block = nbd_block_size(info);
     } catch (const std::exception& e) {
-        fail_soon(std::move(done), e.what());
+        fail_soon(std::move(done), ControlError::invalid(e.what()));
         return;
     }
 
@@ -89,9 +90,9 @@ void NetlinkNbdDevice::async_attach(Handler done) {
     if (existing) {
         if (auto pid = nbd_owner_pid(*existing);
             pid && *pid != static_cast<long>(::getpid()) && process_alive(*pid)) {
-            fail_soon(std::move(done),
-                      fmt::format("{} is bound to {} and served by the live process {}",
-                                  nbd_device_path(*existing), backend_id_, *pid));
+            fail_soon(std::move(done), ControlError::busy(fmt::format(
+                                           "{} is bound to {} and served by the live process {}",
+                                           nbd_device_path(*existing), backend_id_, *pid)));
             return;
         }
         if (auto n = nbd_socket_count(*existing); n > 0) {
@@ -104,7 +105,8 @@ void NetlinkNbdDevice::async_attach(Handler done) {
         int sv[2];
         if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
             fail_soon(std::move(done),
-                      fmt::format("socketpair: {}", std::system_category().message(errno)));
+                      ControlError::failed(
+                          fmt::format("socketpair: {}", std::system_category().message(errno))));
             return; // sockets already served read EOF when `ends` closes theirs
         }
         ends->fds.push_back(sv[0]);
@@ -146,37 +148,38 @@ void NetlinkNbdDevice::async_attach(Handler done) {
         outcome->warning = limit_nbd_request_size(outcome->index, info.max_request);
     };
     auto weak = weak_from_this();
-    worker_.run(
-        job, [weak, outcome, existing, sockets, done = std::move(done)](std::string error) mutable {
-            auto self = weak.lock();
-            if (!self) {
-                std::move(done)("the device was destroyed while attaching");
-                return;
-            }
-            self->busy_ = false;
-            if (!error.empty()) {
-                std::move(done)(std::move(error));
-                return;
-            }
-            self->index_ = outcome->index;
-            self->reattached_ = existing.has_value();
-            self->sockets_ = sockets;
-            spdlog::info("lu {}: {} {} with {} socket(s), backend {}, kernel timeout {} s",
-                         self->target_->name(), existing ? "reattached to" : "attached as",
-                         self->device_path(), sockets, self->backend_id_,
-                         self->options_.io_timeout.count());
-            if (!outcome->warning.empty()) {
-                spdlog::warn("lu {}: {}: {}", self->target_->name(), self->device_path(),
-                             outcome->warning);
-            }
-            std::move(done)("");
-        });
+    worker_.run(job, [weak, outcome, existing, sockets,
+                      done = std::move(done)](ControlResult<> ran) mutable {
+        auto self = weak.lock();
+        if (!self) {
+            std::move(done)(ControlError::failed("the device was destroyed while attaching"));
+            return;
+        }
+        self->busy_ = false;
+        if (!ran) {
+            std::move(done)(std::move(ran));
+            return;
+        }
+        self->index_ = outcome->index;
+        self->reattached_ = existing.has_value();
+        self->sockets_ = sockets;
+        spdlog::info("lu {}: {} {} with {} socket(s), backend {}, kernel timeout {} s",
+                     self->target_->name(), existing ? "reattached to" : "attached as",
+                     self->device_path(), sockets, self->backend_id_,
+                     self->options_.io_timeout.count());
+        if (!outcome->warning.empty()) {
+            spdlog::warn("lu {}: {}: {}", self->target_->name(), self->device_path(),
+                         outcome->warning);
+        }
+        std::move(done)(success());
+    });
 }
 
 void NetlinkNbdDevice::async_resize(std::uint64_t size_bytes, Handler done) {
     if (busy_ || !index_) {
         fail_soon(std::move(done),
-                  busy_ ? "an nbd operation is already in progress" : "not attached");
+                  busy_ ? ControlError::busy("an nbd operation is already in progress")
+                        : ControlError::invalid("not attached"));
         return;
     }
     busy_ = true;
@@ -188,11 +191,11 @@ void NetlinkNbdDevice::async_resize(std::uint64_t size_bytes, Handler done) {
         nl.reconfigure(index, spec);
     };
     auto weak = weak_from_this();
-    worker_.run(job, [weak, done = std::move(done)](std::string error) mutable {
+    worker_.run(job, [weak, done = std::move(done)](ControlResult<> ran) mutable {
         if (auto self = weak.lock()) {
             self->busy_ = false;
         }
-        std::move(done)(std::move(error));
+        std::move(done)(std::move(ran));
     });
 }
 
@@ -211,13 +214,13 @@ void NetlinkNbdDevice::async_detach(Handler done) {
     auto weak = weak_from_this();
     auto binding = binding_;
     worker_.run([binding] { disconnect_bound(binding->index); },
-                [weak, binding, done = std::move(done)](std::string error) mutable {
-                    if (auto self = weak.lock(); self && error.empty() && self->index_) {
+                [weak, binding, done = std::move(done)](ControlResult<> ran) mutable {
+                    if (auto self = weak.lock(); self && ran && self->index_) {
                         spdlog::info("lu {}: detached {}", self->target_->name(),
                                      self->device_path());
                         self->index_.reset();
                     }
-                    std::move(done)(std::move(error));
+                    std::move(done)(std::move(ran));
                 });
 }
 

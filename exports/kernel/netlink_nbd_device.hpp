@@ -35,15 +35,15 @@ struct NbdDeviceOptions {
 /// Threading: create and call every member on `ex` (the NbdServer's executor). Netlink calls
 /// run on the device's own BlockingWorker thread, never on `ex`: the kernel may send I/O on the
 /// sockets while CONNECT is in progress, and that I/O is served on `ex`. The serving ends are
-/// handed to the NbdServer before CONNECT is sent. Handlers run on `ex` with "" on success or
-/// an error message; a handler runs even if the device object is gone by then.
+/// handed to the NbdServer before CONNECT is sent. Handlers run on `ex` with success or a
+/// ControlError; a handler runs even if the device object is gone by then.
 ///
 /// The backend identifier (the LU's WWID) is stored by the kernel as /sys/block/nbdX/backend;
 /// async_attach() finds a device already bound to it (left by a daemon that died) and
 /// reattaches to it with fresh sockets instead of taking a new device.
 class NetlinkNbdDevice : public std::enable_shared_from_this<NetlinkNbdDevice> {
 public:
-    using Handler = Completion<std::string>;
+    using Handler = Completion<ControlResult<>>;
 
     /// `server` must outlive the device. Nothing happens until async_attach().
     NetlinkNbdDevice(boost::asio::any_io_executor ex, NbdServer& server,
@@ -83,7 +83,7 @@ private:
         std::optional<std::uint32_t> index;
     };
 
-    void fail_soon(Handler done, std::string error);
+    void fail_soon(Handler done, ControlError error);
 
     boost::asio::any_io_executor ex_;
     NbdServer& server_;

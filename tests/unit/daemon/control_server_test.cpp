@@ -53,6 +53,14 @@ std::string error_of(const std::optional<json>& reply) {
     return reply->at("error").get<std::string>();
 }
 
+// The error's kind (ControlError::Kind's name), added beside the message.
+std::string kind_of(const std::optional<json>& reply) {
+    REQUIRE(reply.has_value());
+    INFO(reply->dump());
+    REQUIRE(reply->at("ok") == false);
+    return reply->at("kind").get<std::string>();
+}
+
 } // namespace
 
 TEST_CASE("status reports the daemon's version, pid, uptime, config file and path counts",
@@ -127,12 +135,27 @@ TEST_CASE("set-policy passes the LU and the policy to the backend and returns th
     CHECK(f.backend.calls == std::vector<std::string>{"set-policy lun0 round-robin"});
 }
 
-TEST_CASE("a backend error comes back as ok=false with the backend's message", "[control]") {
+TEST_CASE("a backend error comes back as ok=false with the backend's message and kind",
+          "[control]") {
     ServerFixture f;
     TestClient c(f.io, f.socket);
-    CHECK(error_of(c.request({{"command", "fail-path"}, {"path", "zz"}})) == "no such path: zz");
-    CHECK(error_of(c.request({{"command", "set-policy"}, {"lu", "lun0"}, {"policy", "fastest"}})) ==
-          "unknown policy: fastest");
+    const json no_path = {{"command", "fail-path"}, {"path", "zz"}};
+    CHECK(error_of(c.request(no_path)) == "no such path: zz");
+    CHECK(kind_of(c.request(no_path)) == "not_found");
+    const json bad_policy = {{"command", "set-policy"}, {"lu", "lun0"}, {"policy", "fastest"}};
+    CHECK(error_of(c.request(bad_policy)) == "unknown policy: fastest");
+    CHECK(kind_of(c.request(bad_policy)) == "invalid");
+}
+
+TEST_CASE("request errors are of kind invalid; a backend exception is of kind failed",
+          "[control]") {
+    ServerFixture f;
+    TestClient c(f.io, f.socket);
+    CHECK(kind_of(c.request({{"command", "reboot"}})) == "invalid");
+    CHECK(kind_of(c.request({{"command", "fail-path"}})) == "invalid");
+    CHECK(kind_of(c.request({{"command", "show-lu"}, {"lu", "nope"}})) == "not_found");
+    f.backend.throw_from_lus = true;
+    CHECK(kind_of(c.request({{"command", "list-lus"}})) == "failed");
 }
 
 TEST_CASE("a backend that throws yields an internal error reply and the server keeps serving",
@@ -177,9 +200,11 @@ TEST_CASE("reload returns the LUs, or the daemon's reason for keeping its config
     ServerFixture f;
     TestClient c(f.io, f.socket);
     CHECK(ok_result(c.request({{"command", "reload"}})).size() == 2);
-    f.backend.reload_error = "configuration not reloaded: /etc/mpiod.yaml:3: paths: bad";
-    CHECK(error_of(c.request({{"command", "reload"}})) ==
-          "configuration not reloaded: /etc/mpiod.yaml:3: paths: bad");
+    f.backend.reload_error =
+        ControlError::invalid("configuration not reloaded: /etc/mpiod.yaml:3: paths: bad");
+    auto refused = c.request({{"command", "reload"}});
+    CHECK(error_of(refused) == "configuration not reloaded: /etc/mpiod.yaml:3: paths: bad");
+    CHECK(kind_of(refused) == "invalid");
 }
 
 TEST_CASE("resize starts a rescan and returns the LU with rescanning set", "[control]") {

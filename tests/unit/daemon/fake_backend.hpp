@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -75,55 +76,54 @@ public:
         return lu_list;
     }
 
-    std::string fail_path(const std::string& id) override {
+    ControlResult<> fail_path(const std::string& id) override {
         calls.push_back("fail-path " + id);
         return set_path_state(id, PathState::admin_failed);
     }
 
-    std::string reinstate_path(const std::string& id) override {
+    ControlResult<> reinstate_path(const std::string& id) override {
         calls.push_back("reinstate-path " + id);
         return set_path_state(id, PathState::reinstating);
     }
 
-    std::string set_policy(const std::string& lu, const std::string& policy) override {
+    ControlResult<> set_policy(const std::string& lu, const std::string& policy) override {
         calls.push_back("set-policy " + lu + " " + policy);
         if (policy != "service-time" && policy != "round-robin" && policy != "queue-length") {
-            return "unknown policy: " + policy;
+            return ControlError::invalid("unknown policy: " + policy);
         }
-        for (auto& l : lu_list) {
-            if (l.name == lu) {
-                l.policy = policy;
-                return "";
-            }
+        auto* l = find(lu);
+        if (l == nullptr) {
+            return ControlError::not_found("no such LU: " + lu);
         }
-        return "no such LU: " + lu;
+        l->policy = policy;
+        return success();
     }
 
-    std::string reload_error; // what reload() answers
-    std::string reload() override {
+    std::optional<ControlError> reload_error; // what reload() fails with, if set
+    ControlResult<> reload() override {
         calls.push_back("reload");
-        return reload_error;
+        if (reload_error) {
+            return *reload_error;
+        }
+        return success();
     }
 
-    std::string resize(const std::string& lu) override {
+    ControlResult<> resize(const std::string& lu) override {
         calls.push_back("resize " + lu);
-        for (auto& l : lu_list) {
-            if (l.name == lu) {
-                l.rescanning = true;
-                return "";
-            }
+        auto* l = find(lu);
+        if (l == nullptr) {
+            return ControlError::not_found("no such lu: " + lu);
         }
-        return "no such lu: " + lu;
+        l->rescanning = true;
+        return success();
     }
 
-    std::string detach(const std::string& lu) override {
+    ControlResult<> detach(const std::string& lu) override {
         calls.push_back("detach " + lu);
-        for (auto& l : lu_list) {
-            if (l.name == lu) {
-                return "";
-            }
+        if (find(lu) == nullptr) {
+            return ControlError::not_found("no such lu: " + lu);
         }
-        return "no such lu: " + lu;
+        return success();
     }
 
     void request_shutdown(bool detach) override {
@@ -135,16 +135,25 @@ public:
     }
 
 private:
-    std::string set_path_state(const std::string& id, PathState state) {
+    LuStatus* find(const std::string& name) {
+        for (auto& l : lu_list) {
+            if (l.name == name) {
+                return &l;
+            }
+        }
+        return nullptr;
+    }
+
+    ControlResult<> set_path_state(const std::string& id, PathState state) {
         for (auto& lu : lu_list) {
             for (auto& p : lu.paths) {
                 if (p.id == id) {
                     p.state = state;
-                    return "";
+                    return success();
                 }
             }
         }
-        return "no such path: " + id;
+        return ControlError::not_found("no such path: " + id);
     }
 };
 

@@ -53,8 +53,9 @@ TEST_CASE("the monitor reports the kernel's uevents of its subsystem only", "[da
     std::vector<mpiod::Uevent> seen;
     mpiod::UeventMonitor monitor(io.get_executor(), "mem",
                                  [&](const mpiod::Uevent& e) { seen.push_back(e); });
-    std::string why;
-    REQUIRE(monitor.start(why));
+    auto started = monitor.start();
+    INFO((started ? std::string() : started.error().message));
+    REQUIRE(started);
     {
         std::ofstream trigger("/sys/class/mem/null/uevent");
         REQUIRE(trigger);

@@ -82,13 +82,15 @@ ExportedLu export_lu(IoThread& io, const std::filesystem::path& dir) {
     return lu;
 }
 
-/// Runs `start(done)` on the io thread and waits for `done`'s message.
+/// Runs `start(done)` on the io thread and waits for `done`: "" for success, else the message.
 template <typename Start>
 std::string await_on_io(IoThread& io, Start start) {
     auto promise = std::make_shared<std::promise<std::string>>();
     auto result = promise->get_future();
     io.on_io([&] {
-        start([promise](std::string error) { promise->set_value(std::move(error)); });
+        start([promise](const ControlResult<>& r) {
+            promise->set_value(r ? std::string() : r.error().message);
+        });
         return 0;
     });
     REQUIRE(result.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
