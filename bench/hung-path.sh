@@ -1,0 +1,100 @@
+#!/bin/bash
+# What a hung or killed path costs the application: 4 nbdkit path servers on one image, mpiod
+# with default settings, fio 4k (and 64k) random writes with crc32c verification at QD16.
+# During each run one path server is stopped (SIGSTOP) for 5 s, or killed (kill -9). Prints
+# fio's slowest I/O, its errors and verify errors, mpiod's CPU per I/O, and the same with
+# early hang detection off (suspect_after: 0), so the gain is visible.
+# Usage: bench/hung-path.sh [seconds per run, default 20]. Needs a release build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNTIME=${1:-20}
+MPIOD=${MPIOD:-build/daemon/mpiod}
+[ -x "$MPIOD" ] || { echo "build first: scripts/build.sh release" >&2; exit 1; }
+T=$(mktemp -d /tmp/mpiod-bench.XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -9 "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+wait_socket() {
+    for _ in $(seq 200); do nbdinfo --size "nbd+unix:///?socket=$1" >/dev/null 2>&1 && return 0; sleep 0.05; done
+    echo "$1 did not come up" >&2; exit 1
+}
+
+start_servers() {
+    for p in a b c d; do
+        rm -f "$T/$p.sock"
+        nbdkit -f --exit-with-parent -U "$T/$p.sock" file "$T/lun.img" 2>/dev/null &
+        eval "PID_$p=$!"
+        pids+=("$!")
+    done
+    for p in a b c d; do wait_socket "$T/$p.sock"; done
+}
+
+start_mpiod() { # SUSPECT_AFTER
+    cat >"$T/mpiod.yaml" <<YAML
+log_level: warn
+control_socket: $T/control.sock
+export: { dir: $T/run, kind: socket }
+defaults: { suspect_after: $1 }
+paths:
+$(for p in a b c d; do echo "  - { id: $p, uri: \"nbd+unix:///?socket=$T/$p.sock\", wwid: bench0 }"; done)
+lus: [ { wwid: bench0, alias: bench } ]
+YAML
+    "$MPIOD" --config "$T/mpiod.yaml" 2>"$T/mpiod.log" &
+    MPIOD_PID=$!
+    pids+=("$MPIOD_PID")
+    wait_socket "$T/run/bench.sock"
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# one FAULT BS SUSPECT_AFTER -> "max_ms errors verify_errors ios cpu_us_per_io"
+one() {
+    local fault=$1 bs=$2 suspect=$3
+    rm -f "$T/lun.img" && truncate -s 1G "$T/lun.img"
+    start_servers
+    start_mpiod "$suspect"
+    local t0
+    t0=$(cpu_ticks "$MPIOD_PID")
+    fio --name=h --ioengine=nbd --uri="nbd+unix:///?socket=$T/run/bench.sock" --rw=randwrite \
+        --bs="$bs" --iodepth=16 --size=256M --time_based --runtime="$RUNTIME" \
+        --verify=crc32c --verify_backlog=256 --verify_fatal=0 --verify_state_save=0 \
+        --continue_on_error=all --output-format=json --output="$T/fio.json" &
+    local fio=$!
+    sleep $((RUNTIME / 4))
+    case $fault in
+    stop) kill -STOP "$PID_a"; sleep 5; kill -CONT "$PID_a" ;;
+    kill) kill -9 "$PID_a" ;;
+    esac
+    wait "$fio" || true
+    local t1
+    t1=$(cpu_ticks "$MPIOD_PID")
+    python3 - "$T/fio.json" "$((t1 - t0))" "$(getconf CLK_TCK)" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+j = json.loads(text[text.index("{"):])["jobs"][0]
+w, r = j["write"], j["read"]
+ios = w["total_ios"] + r["total_ios"]
+mx = max(w["clat_ns"]["max"], r["clat_ns"]["max"]) / 1e6
+cpu_us = int(sys.argv[2]) * 1e6 / int(sys.argv[3])
+print(f'{mx:.0f} {j["error"]} {j.get("total_err", 0)} {ios} {cpu_us / max(ios, 1):.1f}')
+PY
+    kill -9 "$MPIOD_PID" 2>/dev/null || true
+    for p in a b c d; do v="PID_$p"; kill -CONT "${!v}" 2>/dev/null || true; kill -9 "${!v}" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+
+printf '%-28s %10s %8s %8s %9s %12s\n' "run" "max(ms)" "errors" "verify" "ios" "cpu/io(us)"
+for bs in 4k 64k; do
+    for fault in stop kill; do
+        for suspect in 250ms 0; do
+            label="$bs $fault a, suspect_after $suspect"
+            read -r mx err verr ios cpu < <(one "$fault" "$bs" "$suspect")
+            printf '%-28s %10s %8s %8s %9s %12s\n' "$label" "$mx" "$err" "$verr" "$ios" "$cpu"
+        done
+    done
+done
