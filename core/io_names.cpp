@@ -110,6 +110,10 @@ std::string to_string(const Failback& f) {
     return "?";
 }
 
+std::string describe(const IoResult& r) {
+    return std::string(to_string(r.status)) + " (errno " + std::to_string(r.error) + ")";
+}
+
 std::string_view to_string(ControlError::Kind kind) noexcept {
     switch (kind) {
     case ControlError::Kind::not_found:

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace mpiod {
@@ -35,5 +36,8 @@ constexpr bool is_path_error(IoStatus s) noexcept {
 int to_errno(const IoResult& r) noexcept;
 
 std::string_view to_string(IoStatus s) noexcept;
+
+/// "path_error (errno 104)": an outcome as the logs and last_error show it.
+std::string describe(const IoResult& r);
 
 } // namespace mpiod

@@ -17,14 +17,6 @@
 
 namespace mpiod {
 
-namespace {
-
-std::string describe(const IoResult& r) {
-    return std::string(to_string(r.status)) + " (errno " + std::to_string(r.error) + ")";
-}
-
-} // namespace
-
 LogicalUnit::LogicalUnit(boost::asio::any_io_executor ex, std::string name, std::string wwid,
                          LuSettings settings, PolicyFactory policies,
                          std::shared_ptr<EngineClock> clock)

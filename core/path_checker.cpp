@@ -6,14 +6,6 @@
 
 namespace mpiod {
 
-namespace {
-
-std::string describe(const IoResult& r) {
-    return std::string(to_string(r.status)) + " (errno " + std::to_string(r.error) + ")";
-}
-
-} // namespace
-
 Clock::duration check_deadline(const LuSettings& s) noexcept {
     return std::max<Clock::duration>(s.io_timeout, Millis{5000});
 }
