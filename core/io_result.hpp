@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/io_request.hpp"
+
 namespace mpiod {
 
 enum class IoStatus : std::uint8_t {
@@ -18,8 +20,15 @@ enum class IoStatus : std::uint8_t {
 };
 
 struct IoResult {
+    IoResult() = default;
+    IoResult(IoStatus s, int err = 0) noexcept : status(s), error(err) {}
+
     IoStatus status = IoStatus::ok;
     int error = 0; // errno-style detail: meaningful for target_error, informative otherwise
+    /// A read that succeeded into another buffer than the one it was submitted with, because
+    /// an attempt left on a hung path still owns that one and may write into it late. The
+    /// submitter uses this buffer and must not read the one it submitted. Empty otherwise.
+    IoBuffer data;
 
     bool ok() const noexcept { return status == IoStatus::ok; }
     static IoResult success() noexcept { return {}; }

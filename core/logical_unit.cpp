@@ -207,6 +207,9 @@ void LogicalUnit::complete(EngineIo& r, IoResult result) {
         spdlog::warn("lu {}: {} at {} (+{}) failed: {} (errno {})", id_.name, to_string(r.io.op),
                      r.io.offset, r.io.length, to_string(result.status), to_errno(result));
     }
+    if (r.own_buffer && result.ok()) {
+        result.data = std::move(r.io.data);
+    }
     IoCompletion done = std::move(r.done);
     delete &r;
     if (submitting_ > 0) {

@@ -111,6 +111,9 @@ private:
     // ---- in-doubt writes (core/in_doubt_writes.hpp) ----
     bool held_for_doubt(EngineIo& r);
     void abandon_in_flight(Path& p);
+    /// A path stops carrying I/O: its connection is closed, or kept open with its attempts
+    /// abandoned when writes are in flight on it (they may still land).
+    void leave_connection(Path& p);
     void on_abandoned_end(Path& p, EngineIo& r, IoResult result);
     void pump_replays();
     void release_held();
@@ -124,6 +127,8 @@ private:
     void path_failed(Path& p, const std::string& reason) override;
     void path_hung(Path& p, const std::string& reason) override;
     void probe_siblings(Path& p) override;
+    /// The transport says its connection died: failed and closed, nothing left in doubt.
+    void path_lost(Path& p, const std::string& reason);
     void mark_failed(Path& p, const std::string& reason);
     void reconnect_failed(Path& p) override;
     void paths_changed() override;

@@ -40,25 +40,27 @@ bool LogicalUnit::held_for_doubt(EngineIo& r) {
 }
 
 void LogicalUnit::path_hung(Path& p, const std::string& reason) {
-    const bool writes = std::any_of(p.in_flight.begin(), p.in_flight.end(),
-                                    [](const EngineIo& r) { return r.io.modifies(); });
-    if (!writes) {
-        // Nothing can land late: closing returns the I/O (reads, a check) for resubmission.
-        if (is_usable(p.state())) {
-            path_failed(p, reason);
-        } else {
-            p.last_error = reason;
-            p.transport().close();
-        }
+    if (is_usable(p.state())) {
+        path_failed(p, reason);
         return;
     }
-    if (is_usable(p.state())) {
-        mark_failed(p, reason);
-    } else {
-        p.last_error = reason;
-    }
-    abandon_in_flight(p);
+    p.last_error = reason;
+    leave_connection(p);
     paths_changed();
+}
+
+void LogicalUnit::leave_connection(Path& p) {
+    const bool writes = std::any_of(p.in_flight.begin(), p.in_flight.end(),
+                                    [](const EngineIo& r) { return r.io.modifies(); });
+    if (writes && p.transport().is_open()) {
+        // Closing would not withdraw what was sent: the writes stay in doubt on the open
+        // connection until their late reply or its death says whether they landed.
+        abandon_in_flight(p);
+        return;
+    }
+    // Nothing can land late (or the connection is gone already): closing returns the I/O
+    // still on it as path errors, and each is resubmitted.
+    p.transport().close();
 }
 
 void LogicalUnit::probe_siblings(Path& p) {
@@ -87,6 +89,11 @@ void LogicalUnit::abandon_in_flight(Path& p) {
         next->parent = old.parent;
         next->kept = old.kept;
         next->replay = old.replay;
+        if (old.io.op == IoOp::read) {
+            // The old attempt may still write into its buffer: the new one gets its own.
+            next->io.data = make_io_buffer(old.io.length);
+            next->own_buffer = true;
+        }
         old.parent = nullptr;
         old.kept = 0;
         old.replay = false;

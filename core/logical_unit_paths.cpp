@@ -33,7 +33,7 @@ ControlResult<> LogicalUnit::add_path(PathSpec spec) {
     // the peer) says so at once, instead of waiting for the next check.
     p.transport().set_lost_listener([weak = weak_from_this(), pp = &p](const std::string& why) {
         if (auto self = weak.lock(); self && !self->stopped_ && is_usable(pp->state())) {
-            self->path_failed(*pp, "connection lost: " + why);
+            self->path_lost(*pp, "connection lost: " + why);
         }
     });
     checker_.reconnect(p);
@@ -97,7 +97,13 @@ void LogicalUnit::path_healthy(Path& p) {
 
 void LogicalUnit::path_failed(Path& p, const std::string& reason) {
     mark_failed(p, reason);
-    // Closing returns every I/O still on this path as a path error; each is resubmitted.
+    leave_connection(p);
+    paths_changed();
+}
+
+void LogicalUnit::path_lost(Path& p, const std::string& reason) {
+    mark_failed(p, reason);
+    // Its peer ended the connection: nothing sent on it can land any more.
     p.transport().close();
     paths_changed();
 }

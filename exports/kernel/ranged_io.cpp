@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include <boost/asio/post.hpp>
 
@@ -14,18 +15,29 @@ namespace mpiod {
 
 namespace {
 
+/// A read chunk whose data came back in a buffer of its own (IoResult::data).
+struct MovedChunk {
+    std::uint64_t pos = 0;
+    std::uint32_t length = 0;
+    IoBuffer data;
+};
+
 /// The chunks of one range: completes `done` once, after the last chunk.
 struct Join {
     std::size_t remaining = 0;
     int error = 0;
-    Completion<int> done;
+    std::vector<MovedChunk> moved;
+    Completion<int, std::vector<MovedChunk>> done;
 
-    void chunk_done(const IoResult& r) {
+    void chunk_done(IoResult r, std::uint64_t pos, std::uint32_t length) {
         if (!r.ok() && error == 0) {
             error = to_errno(r);
         }
+        if (r.data) {
+            moved.push_back({pos, length, std::move(r.data)});
+        }
         if (--remaining == 0) {
-            std::move(done)(error);
+            std::move(done)(error, std::move(moved));
         }
     }
 };
@@ -55,7 +67,8 @@ std::uint32_t chunk_limit(const ExportInfo& info, std::uint64_t cap) {
 /// the IoRequest of each chunk (op, data, flags) given its position within the range.
 template <class Make>
 void submit_chunks(const std::shared_ptr<IoTarget>& target, std::uint64_t offset,
-                   std::uint64_t length, std::uint32_t limit, Make make, Completion<int> done) {
+                   std::uint64_t length, std::uint32_t limit, Make make,
+                   Completion<int, std::vector<MovedChunk>> done) {
     auto join = std::make_shared<Join>();
     join->remaining = static_cast<std::size_t>((length + limit - 1) / limit);
     join->done = std::move(done);
@@ -63,8 +76,25 @@ void submit_chunks(const std::shared_ptr<IoTarget>& target, std::uint64_t offset
         IoRequest r = make(pos);
         r.offset = offset + pos;
         r.length = static_cast<std::uint32_t>(std::min<std::uint64_t>(limit, length - pos));
-        target->submit(std::move(r), [join, target](IoResult res) { join->chunk_done(res); });
+        target->submit(std::move(r), [join, target, pos, length = r.length](IoResult res) {
+            join->chunk_done(std::move(res), pos, length);
+        });
     }
+}
+
+/// The data of a read range: `buffer` itself, or when a chunk came back in a buffer of its
+/// own, a copy with those chunks in place (a late attempt may still write into `buffer`).
+IoBuffer gather(const IoBuffer& buffer, std::uint64_t length,
+                const std::vector<MovedChunk>& moved) {
+    if (moved.empty()) {
+        return buffer;
+    }
+    auto whole = make_io_buffer(static_cast<std::size_t>(length));
+    std::memcpy(whole.get(), buffer.get(), static_cast<std::size_t>(length));
+    for (const auto& m : moved) {
+        std::memcpy(whole.get() + m.pos, m.data.get(), m.length);
+    }
+    return whole;
 }
 
 } // namespace
@@ -90,12 +120,14 @@ void read_range(const boost::asio::any_io_executor& ex, std::shared_ptr<IoTarget
         r.data = IoBuffer(buffer, buffer.get() + pos);
         return r;
     };
-    submit_chunks(
-        target, start, end - start, limit, make,
-        [buffer, skip = offset - start, count, done = std::move(done)](int error) mutable {
-            std::move(done)(error, error == 0 ? buffer : IoBuffer(), static_cast<std::size_t>(skip),
-                            error == 0 ? static_cast<std::size_t>(count) : 0);
-        });
+    submit_chunks(target, start, end - start, limit, make,
+                  [buffer, length = end - start, skip = offset - start, count,
+                   done = std::move(done)](int error, std::vector<MovedChunk> moved) mutable {
+                      std::move(done)(error,
+                                      error == 0 ? gather(buffer, length, moved) : IoBuffer(),
+                                      static_cast<std::size_t>(skip),
+                                      error == 0 ? static_cast<std::size_t>(count) : 0);
+                  });
 }
 
 void write_range(const boost::asio::any_io_executor& ex, std::shared_ptr<IoTarget> target,
@@ -124,7 +156,7 @@ void write_range(const boost::asio::any_io_executor& ex, std::shared_ptr<IoTarge
         return r;
     };
     submit_chunks(target, offset, count, limit, make,
-                  [count, done = std::move(done)](int error) mutable {
+                  [count, done = std::move(done)](int error, std::vector<MovedChunk>) mutable {
                       std::move(done)(error, error == 0 ? static_cast<std::size_t>(count) : 0);
                   });
 }
@@ -157,7 +189,10 @@ void zero_range(const boost::asio::any_io_executor& ex, std::shared_ptr<IoTarget
         r.no_hole = !deallocate;
         return r;
     };
-    submit_chunks(target, offset, length, limit, make, std::move(done));
+    submit_chunks(target, offset, length, limit, make,
+                  [done = std::move(done)](int error, std::vector<MovedChunk>) mutable {
+                      std::move(done)(error);
+                  });
 }
 
 void flush_target(const boost::asio::any_io_executor& ex, std::shared_ptr<IoTarget> target,

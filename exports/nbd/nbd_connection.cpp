@@ -331,6 +331,8 @@ void NbdConnection::on_complete(std::uint64_t cookie, IoResult result, IoBuffer 
     if (error != error_none) {
         data.reset();
         data_length = 0;
+    } else if (result.data) {
+        data = std::move(result.data); // the submitted buffer may still be written late
     }
     queue_reply({encode_simple_reply(error, cookie), std::move(data), data_length, charge});
 }

@@ -20,8 +20,10 @@ FakeTransport::FakeTransport(boost::asio::any_io_executor ex,
     : ex_(std::move(ex)), control_(std::move(control)), name_(std::move(name)) {
     control_->report_access = [this](PathAccess access) { report_access(access); };
     control_->lose_connection = [this] {
-        close();
+        // As the NBD transport does: the listener hears of it while the transport is still
+        // open, then the connection's I/O ends as path errors.
         report_lost("reset by the fake server");
+        close();
     };
 }
 

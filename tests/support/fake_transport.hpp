@@ -39,8 +39,8 @@ struct FakePathControl {
     /// Reports an ALUA access-state change the way a SCSI transport does (set while the
     /// transport exists).
     std::function<void(PathAccess)> report_access;
-    /// Drops the connection on the transport's own, the way a server reset does: closes it
-    /// and reports it lost (set while the transport exists).
+    /// Drops the connection on the transport's own, the way a server reset does: reports it
+    /// lost, then closes it (set while the transport exists).
     std::function<void()> lose_connection;
 };
 
