@@ -1,5 +1,6 @@
 #!/bin/bash
 # build.sh [release|asan]: configures and builds into build/ or build-asan/.
+# MPIOD_BUILD_TESTS=OFF builds the product only (the daemon, mpiod-ctl, man pages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-release}
@@ -9,5 +10,6 @@ release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPIOD_WERROR=ON) 
 asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DMPIOD_SANITIZE=ON -DMPIOD_WERROR=ON) ;;
 *) echo "usage: $0 [release|asan]" >&2; exit 2 ;;
 esac
+flags+=(-DMPIOD_BUILD_TESTS="${MPIOD_BUILD_TESTS:-ON}")
 cmake -S . -B "$dir" "${flags[@]}" >/dev/null
 cmake --build "$dir" -j"$jobs"
