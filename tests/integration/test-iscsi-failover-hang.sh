@@ -1,7 +1,7 @@
 #!/bin/bash
-# A hung iSCSI path (its tgtd SIGSTOPped: no RST, no reply) at default timeouts: its I/O
-# ends at the engine's io_timeout (10 s) or the transport's command timeout (10 s), the
-# session is dropped (fenced), the I/O completes on the other path, and fio sees no error.
+# A hung iSCSI path (its tgtd SIGSTOPped: no RST, no reply) at default timeouts: the engine
+# suspects it early (suspect_after) or at io_timeout, its I/O completes on the other path
+# (writes stay in doubt on the open session until tgtd runs again), and fio sees no error.
 # Prints the client's worst write latency (the stall).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-tgt.sh"

@@ -72,9 +72,9 @@ bool IscsiConnection::init(const std::string& uri, bool full, std::string& why) 
     iscsi_set_reconnect_max_retries(ctx_, 0);
     // libiscsi stamps a command with time(NULL) + timeout and expires it once time(NULL) has
     // passed that: whole seconds, so a command may expire up to a second early. One second
-    // more keeps the real timeout within [command_timeout, command_timeout + 1 s].
-    iscsi_set_timeout(
-        ctx_, static_cast<int>(std::max<std::int64_t>(1, opts_.command_timeout.count()) + 1));
+    // more keeps the real timeout within [command_timeout, command_timeout + 1 s]. 0: none.
+    const auto timeout = opts_.command_timeout.count();
+    iscsi_set_timeout(ctx_, timeout > 0 ? static_cast<int>(timeout + 1) : 0);
     iscsi_set_tcp_user_timeout(ctx_, static_cast<int>(opts_.tcp_user_timeout.count()));
     iscsi_set_header_digest(ctx_, ISCSI_HEADER_DIGEST_NONE_CRC32C);
     return true;

@@ -27,9 +27,13 @@ namespace mpiod {
 
 struct IscsiConnectionOptions {
     std::string initiator_name = "iqn.2024-01.org.mpiod:initiator";
-    /// libiscsi's per-command timeout (whole seconds, >= 1; fires within [t, t + 1 s]): the
-    /// command then ends with CommandEnd::timed_out. Local only: nothing is sent to the target.
-    std::chrono::seconds command_timeout{10};
+    /// libiscsi's per-command timeout (whole seconds; fires within [t, t + 1 s]): the command
+    /// then ends with CommandEnd::timed_out. 0 (the default): none. A timeout is local only:
+    /// nothing is sent to the target, which may still run the command, and libiscsi forgets
+    /// it, so its late reply could no longer tell that it landed. The engine bounds every I/O
+    /// itself (io_timeout, the checker's deadline, open_timeout) and keeps a hung connection
+    /// open to learn how its writes ended (core README, "in-doubt writes").
+    std::chrono::seconds command_timeout{0};
     /// TCP_USER_TIMEOUT: a peer that stops acknowledging is dropped after this.
     std::chrono::milliseconds tcp_user_timeout{10000};
     /// How often iscsi_service(ctx, 0) runs so timeouts fire.

@@ -265,8 +265,9 @@ void ScsiPathTransport::on_reply(const std::shared_ptr<Attempt>& a, ScsiReply r)
         return;
     }
     case Action::timed_out:
-        // The command may still run on the target: dropping the connection fences it
-        // before the engine re-drives the I/O on another path.
+        // The layer below gave up on the command: the sg driver's timeout, after which the
+        // kernel's error handler aborts it at the device, or a libiscsi command timeout when
+        // one is configured (off by default: it fences nothing, see transports/iscsi/README).
         spdlog::warn("{} path {}: {} timed out; dropping the connection", kind(), described_,
                      scsi::describe(a->cmd));
         a->done(std::move(r));

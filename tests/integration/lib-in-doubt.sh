@@ -1,0 +1,70 @@
+# The lost-update scenario of a hung path, shared by the NBD and the iSCSI test. Source after
+# lib.sh. The test defines:
+#   start_two_paths        image $T/lun.img, paths a and b to it, mpiod started on them
+#                          (failover-only, so a carries the writes); sets HUNG_PID to the
+#                          process serving path a
+#   stop_two_paths         kills the path servers and mpiod
+#
+# in_doubt_scenario WHEN: write 0 and flush; stop a's server (SIGSTOP); write A (it goes to a,
+# hangs, completes through b); write B over it; then, by WHEN, flush, try a reinstate, or keep
+# the server stopped for 13 s; the
+# block must read B before and after a's server resumes and executes the A it had buffered,
+# and the image must hold B.
+
+lu_field() { # KEY: a field of lu0's status
+    ctl --json show lu lu0 | python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+lu_field_is() { [ "$(lu_field "$1")" = "$2" ]; }
+in_doubt_resolved() {
+    lu_field_is in_doubt_writes 0 && [ "$(lu_field replays)" -ge 1 ] && lu_field_is held 0
+}
+write_block() { # LETTER [flush]
+    nbdsh -u "$(LU_URI)" -c "h.pwrite(b'$1' * 4096, 0)" ${2:+-c 'h.flush()'}
+}
+read_block() { nbdsh -u "$(LU_URI)" -c 'import sys; sys.stdout.write(h.pread(4096, 0)[:1].decode())'; }
+image_block() { head -c 1 "$T/lun.img"; }
+
+in_doubt_scenario() {
+    local when=$1
+    log "scenario: path a's server resumes $when"
+    rm -f "$T/lun.img" && truncate -s 16M "$T/lun.img"
+    start_two_paths
+    CLEANUP_HOOKS+=("kill -CONT $HUNG_PID 2>/dev/null")
+    wait_for 20 path_is a active || fail "path a is $(path_state a)"
+    wait_for 20 path_is b active || fail "path b is $(path_state b)"
+
+    write_block 0 flush
+    kill -STOP "$HUNG_PID"
+    write_block A # goes to a, hangs there, completes through b
+    path_is a failed || fail "path a is $(path_state a) after the hang"
+    lu_field_is in_doubt_writes 1 || fail "in doubt: $(lu_field in_doubt_writes), expected 1"
+    write_block B
+    case $when in
+    after-the-later-write) ;;
+    after-the-flush) nbdsh -u "$(LU_URI)" -c 'h.flush()' ;;
+    after-a-reinstate-attempt)
+        nbdsh -u "$(LU_URI)" -c 'h.flush()'
+        if ctl reinstate path a >"$T/reinstate.out" 2>&1; then
+            fail "reinstating a path with a write in doubt succeeded: $(cat "$T/reinstate.out")"
+        fi
+        grep -q "in doubt" "$T/reinstate.out" || fail "unclear refusal: $(cat "$T/reinstate.out")"
+        ;;
+    after-a-long-stop)
+        # The server stays stopped longer than any local command timeout of a transport (11 s
+        # was libiscsi's): the hung attempt must still be tracked when its late reply comes.
+        nbdsh -u "$(LU_URI)" -c 'h.flush()'
+        sleep 13
+        lu_field_is in_doubt_writes 1 || fail "in doubt after 13 s: $(lu_field in_doubt_writes), expected 1"
+        ;;
+    esac
+    [ "$(read_block)" = B ] || fail "read before the resume: $(read_block)"
+
+    kill -CONT "$HUNG_PID"
+    wait_for 20 in_doubt_resolved || fail "not resolved: $(ctl --json show lu lu0)"
+    [ "$(read_block)" = B ] || fail "$when: the block reads $(read_block) after the late write, not B"
+    nbdsh -u "$(LU_URI)" -c 'h.flush()'
+    [ "$(image_block)" = B ] || fail "$when: the image holds $(image_block), not B"
+    wait_for 30 path_is a active || fail "path a did not come back: $(path_state a)"
+    grep -q "write(s) in doubt" "$T/mpiod.log" || fail "the in-doubt write is not logged"
+    stop_two_paths
+}
