@@ -1,13 +1,18 @@
 #!/bin/bash
-# What a hung or killed path costs the application: 4 nbdkit path servers on one image, mpiod
-# with default settings, fio 4k (and 64k) random writes with crc32c verification at QD16.
+# What a hung or killed path costs the application: 4 path servers on one image (nbdkit, or
+# with `iscsi` 4 tgtd processes exporting one backing file with one identity), mpiod with
+# default settings, fio 4k (and 64k) random writes with crc32c verification at QD16.
 # During each run one path server is stopped (SIGSTOP) for 5 s, or killed (kill -9). Prints
 # fio's slowest I/O, its errors and verify errors, mpiod's CPU per I/O, and the same with
 # early hang detection off (suspect_after: 0), so the gain is visible.
-# Usage: bench/hung-path.sh [seconds per run, default 20]. Needs a release build.
+# Usage: bench/hung-path.sh [seconds per run, default 20] [nbd|iscsi]. Needs a release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNTIME=${1:-20}
+KIND=${2:-nbd}
+case $KIND in nbd | iscsi) ;; *) echo "usage: $0 [seconds] [nbd|iscsi]" >&2; exit 2 ;; esac
+IQN=iqn.2024-01.org.mpiod:bench
+SCSI_ID=60014054444444440000000000000004
 MPIOD=${MPIOD:-build/daemon/mpiod}
 [ -x "$MPIOD" ] || { echo "build first: scripts/build.sh release" >&2; exit 1; }
 T=$(mktemp -d /tmp/mpiod-bench.XXXXXX)
@@ -24,7 +29,11 @@ wait_socket() {
     echo "$1 did not come up" >&2; exit 1
 }
 
-start_servers() {
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+start_nbd_servers() {
     for p in a b c d; do
         rm -f "$T/$p.sock"
         nbdkit -f --exit-with-parent -U "$T/$p.sock" file "$T/lun.img" 2>/dev/null &
@@ -34,15 +43,49 @@ start_servers() {
     for p in a b c d; do wait_socket "$T/$p.sock"; done
 }
 
+# One tgtd per path, one portal each, all exporting $T/lun.img with one VPD 0x83 identity.
+start_tgt_servers() {
+    local p port adm
+    for p in a b c d; do
+        port=$(free_port)
+        eval "PORT_$p=$port"
+        rm -rf "$T/tgt-$p" && mkdir -p "$T/tgt-$p"
+        TGT_IPC_SOCKET="$T/tgt-$p/sock" tgtd -f -C 0 --iscsi "portal=127.0.0.1:$port" \
+            >"$T/tgt-$p.log" 2>&1 &
+        eval "PID_$p=$!"
+        pids+=("$!")
+        adm=(env TGT_IPC_SOCKET="$T/tgt-$p/sock" tgtadm -C 0 --lld iscsi)
+        for _ in $(seq 200); do "${adm[@]}" --op show --mode sys >/dev/null 2>&1 && break; sleep 0.05; done
+        "${adm[@]}" --op new --mode target --tid 1 -T "$IQN"
+        "${adm[@]}" --op bind --mode target --tid 1 -I ALL
+        "${adm[@]}" --op new --mode logicalunit --tid 1 --lun 1 -b "$T/lun.img"
+        "${adm[@]}" --op update --mode logicalunit --tid 1 --lun 1 \
+            --params "scsi_id=$SCSI_ID,scsi_sn=SN-bench,vendor_id=MPIOD,product_id=TGTDISK"
+    done
+}
+
+start_servers() { if [ "$KIND" = iscsi ]; then start_tgt_servers; else start_nbd_servers; fi; }
+
+path_uri() { # NAME
+    if [ "$KIND" = iscsi ]; then
+        local v="PORT_$1"
+        echo "iscsi://127.0.0.1:${!v}/$IQN/1"
+    else
+        echo "nbd+unix:///?socket=$T/$1.sock"
+    fi
+}
+
 start_mpiod() { # SUSPECT_AFTER
+    local wwid=bench0
+    [ "$KIND" = nbd ] || wwid=3$SCSI_ID
     cat >"$T/mpiod.yaml" <<YAML
 log_level: warn
 control_socket: $T/control.sock
 export: { dir: $T/run, kind: socket }
 defaults: { suspect_after: $1 }
 paths:
-$(for p in a b c d; do echo "  - { id: $p, uri: \"nbd+unix:///?socket=$T/$p.sock\", wwid: bench0 }"; done)
-lus: [ { wwid: bench0, alias: bench } ]
+$(for p in a b c d; do echo "  - { id: $p, uri: \"$(path_uri $p)\", wwid: $wwid }"; done)
+lus: [ { wwid: $wwid, alias: bench } ]
 YAML
     "$MPIOD" --config "$T/mpiod.yaml" 2>"$T/mpiod.log" &
     MPIOD_PID=$!
@@ -88,6 +131,7 @@ PY
     wait 2>/dev/null || true
 }
 
+echo "paths: 4 x $KIND"
 printf '%-28s %10s %8s %8s %9s %12s\n' "run" "max(ms)" "errors" "verify" "ios" "cpu/io(us)"
 for bs in 4k 64k; do
     for fault in stop kill; do
