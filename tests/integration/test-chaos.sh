@@ -36,6 +36,7 @@ declare -A due_cont    # ms since the start at which a stopped server gets SIGCO
 declare -A due_restart # ... a killed server is started again
 declare -A due_reinst  # ... an operator-failed path is reinstated
 declare -A mstate      # mpiod's view of each path's state (refreshed by refresh_states)
+declare -A DONE=([kill]=0 [stop]=0 [fail]=0 [policy]=0) # actions carried out
 
 T0=${EPOCHREALTIME/./}
 NOW=0
@@ -124,6 +125,7 @@ chaos_kill() { # X LEN
     up) another_live "$x" || { act "skip kill $x: no other live path"; return; } ;;
     esac
     act "kill -9 server $x (${server[$x]}; mpiod: ${mstate[$x]:-?})"
+    DONE[kill]=$((DONE[kill] + 1))
     kill_path "$x"
     server[$x]=dead
     due_cont[$x]=
@@ -136,6 +138,7 @@ chaos_stop() { # X LEN
     another_live "$x" || { act "skip stop $x: no other live path"; return; }
     act "SIGSTOP server $x (mpiod: ${mstate[$x]})"
     signal_server "$x" STOP || return 0
+    DONE[stop]=$((DONE[stop] + 1))
     server[$x]=stopped
     due_cont[$x]=$((NOW + 300 + $2 % 3700))
 }
@@ -149,12 +152,14 @@ chaos_admin_fail() { # X LEN
     act "mpiod-ctl fail path $x (server ${server[$x]})"
     ctl fail path "$x" >/dev/null || fail "mpiod-ctl fail path $x refused"
     admin[$x]=1
+    DONE[fail]=$((DONE[fail] + 1))
     due_reinst[$x]=$((NOW + 500 + $2 % 4500))
 }
 
 chaos_policy() { # NAME
     act "mpiod-ctl set policy lu0 $1"
     ctl set policy lu0 "$1" >/dev/null || fail "mpiod-ctl set policy lu0 $1 refused"
+    DONE[policy]=$((DONE[policy] + 1))
 }
 
 # reinstate X: 0 when mpiod took it, 1 when it refused because writes are in doubt on the
@@ -287,7 +292,10 @@ settle_step() {
 }
 settled() { settle_step && all_settled; }
 
-act "chaos over after $steps steps; settling"
+act "chaos over after $steps steps: ${DONE[kill]} kills, ${DONE[stop]} stops, ${DONE[fail]} operator fails, ${DONE[policy]} policy switches; settling"
+for what in kill stop fail policy; do
+    [ "${DONE[$what]}" -gt 0 ] || fail "the chaos loop never did a $what: nothing was tested"
+done
 settle_step
 act "waiting for fio"
 rc=0
