@@ -78,6 +78,9 @@ ConfigDiff diff_config(const DaemonConfig& running, const DaemonConfig& next) {
     if (running.control_socket != next.control_socket) {
         d.restart_only.emplace_back("control_socket");
     }
+    if (running.metrics != next.metrics) {
+        d.restart_only.emplace_back("metrics");
+    }
     if (running.bindings_file != next.bindings_file) {
         d.restart_only.emplace_back("bindings_file");
     }

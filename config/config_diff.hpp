@@ -37,7 +37,7 @@ struct ConfigDiff {
     std::vector<AddedPath> added_paths; // new or changed, in the next file's order
     std::vector<ChangedLu> changed_lus; // in the next file's order
     std::vector<RenamedLu> renamed_lus;
-    /// Daemon-wide settings only a restart changes ("export", "control_socket",
+    /// Daemon-wide settings only a restart changes ("export", "control_socket", "metrics",
     /// "bindings_file"): the running values stay.
     std::vector<std::string> restart_only;
     std::optional<std::string> log_level;               // when it changed

@@ -26,9 +26,9 @@ namespace mpiod {
 
 namespace {
 
-constexpr std::array<std::string_view, 9> top_keys{
-    "defaults", "log_level", "busy_poll_us", "control_socket", "bindings_file", "export",
-    "scan",     "paths",     "lus"};
+constexpr std::array<std::string_view, 10> top_keys{
+    "defaults",      "log_level", "busy_poll_us", "control_socket", "metrics",
+    "bindings_file", "export",    "scan",         "paths",          "lus"};
 constexpr std::uint64_t max_busy_poll_us = 1000;
 constexpr std::array<std::string_view, 2> scan_keys{"scsi_generic", "exclude"};
 constexpr std::array<std::string_view, 3> path_keys{"id", "uri", "wwid"};
@@ -69,6 +69,24 @@ std::filesystem::path control_socket_of(const ConfigNode& node) {
         throw node.error("path is " + std::to_string(s.size()) +
                          " bytes; a Unix socket path allows at most " +
                          std::to_string(max_socket_path));
+    }
+    return s;
+}
+
+// A loopback ADDRESS:PORT or a Unix socket path: the metrics endpoint has no authentication.
+std::string metrics_of(const ConfigNode& node) {
+    std::string s = node.text();
+    if (metrics_on_unix_socket(s)) {
+        return control_socket_of(node).string();
+    }
+    auto endpoint = parse_tcp_endpoint(s);
+    if (!endpoint) {
+        throw node.error(in_quotes(s) + " is neither a loopback ADDRESS:PORT (e.g. " +
+                         "127.0.0.1:9810 or [::1]:9810) nor an absolute Unix socket path");
+    }
+    if (!is_loopback(*endpoint)) {
+        throw node.error(in_quotes(s) + " is not a loopback address (only 127.0.0.0/8 and ::1 " +
+                         "are accepted: the metrics endpoint has no authentication)");
     }
     return s;
 }
@@ -214,6 +232,9 @@ DaemonConfig config_of(const ConfigNode& root) {
     }
     if (auto socket = root.find("control_socket")) {
         config.control_socket = control_socket_of(*socket);
+    }
+    if (auto metrics = root.find("metrics")) {
+        config.metrics = metrics_of(*metrics);
     }
     if (auto exports = root.find_section("export")) {
         config.exports = export_of(*exports);

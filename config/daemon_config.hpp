@@ -71,6 +71,11 @@ struct ScanConfig {
     std::vector<std::string> exclude; // device names ("sg0") never to scan
 };
 
+/// True when `metrics` names a Unix socket (an absolute path) rather than ADDRESS:PORT.
+inline bool metrics_on_unix_socket(const std::string& metrics) {
+    return !metrics.empty() && metrics.front() == '/';
+}
+
 /// True for the URI schemes of SCSI paths, whose identity comes from VPD 0x83.
 bool is_scsi_uri(const std::string& uri);
 
@@ -82,6 +87,10 @@ struct DaemonConfig {
     ExportConfig exports;
     ScanConfig scan;
     std::filesystem::path control_socket = "/run/mpiod/control.sock";
+    /// Where `GET /metrics` (Prometheus text) is served: "" = off (the default), a loopback
+    /// "127.0.0.1:9810" / "[::1]:9810", or an absolute Unix socket path
+    /// ("/run/mpiod/metrics.sock").
+    std::string metrics;
     std::string log_level = "info"; // trace|debug|info|warn|error
     /// After handling events, keep polling this long before sleeping in epoll (0 = off):
     /// trades CPU for the wake-up latency of each I/O hop.

@@ -21,6 +21,7 @@ struct EngineIo : boost::intrusive::list_base_hook<> {
     IoCompletion done;             // empty for flush legs
     Clock::time_point submitted{}; // when the client submitted it
     Clock::time_point started{};   // start of the current attempt
+    Clock::time_point queued{};    // when it last entered the no-path queue
     std::uint32_t attempts = 0;    // attempts started, on any path
     // In-doubt writes (core/in_doubt_writes.hpp).
     bool abandoned = false;  // an attempt left on a hung path: its late end only resolves it

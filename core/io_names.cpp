@@ -77,8 +77,7 @@ std::string_view to_string(PathState s) noexcept {
 }
 
 std::optional<PathState> path_state_from_string(std::string_view s) noexcept {
-    for (auto st : {PathState::active, PathState::standby, PathState::failed,
-                    PathState::admin_failed, PathState::reinstating}) {
+    for (auto st : all_path_states) {
         if (to_string(st) == s) {
             return st;
         }

@@ -18,7 +18,10 @@ public:
     static constexpr unsigned octaves = 40;
     static constexpr unsigned bucket_count = sub_buckets * octaves;
 
-    void record(std::uint64_t us) noexcept { ++counts_[bucket_of(us)]; }
+    void record(std::uint64_t us) noexcept {
+        ++counts_[bucket_of(us)];
+        sum_us_ += us;
+    }
 
     /// The bucket holding `us`: below 4 µs one bucket per µs, then four per power of two.
     static unsigned bucket_of(std::uint64_t us) noexcept {
@@ -41,9 +44,12 @@ public:
     }
 
     const std::array<std::uint64_t, bucket_count>& counts() const noexcept { return counts_; }
+    /// The sum of every latency recorded (µs), for a mean or a Prometheus histogram's _sum.
+    std::uint64_t sum_us() const noexcept { return sum_us_; }
 
 private:
     std::array<std::uint64_t, bucket_count> counts_{};
+    std::uint64_t sum_us_ = 0;
 };
 
 /// The latency (µs, a bucket's upper bound) below which `fraction` (0..1] of the I/Os in

@@ -231,12 +231,12 @@ void LogicalUnit::queue_or_fail(EngineIo& r) {
         finish(r, IoResult{IoStatus::no_path, EIO});
         return;
     }
-    no_path_queue_.push(r, settings_.no_path_retry);
+    no_path_queue_.push(r, settings_.no_path_retry, clock_->now());
     arm_tick();
 }
 
 void LogicalUnit::fail_queued(IoStatus why) {
-    auto queued = no_path_queue_.take_all();
+    auto queued = no_path_queue_.take_all(clock_->now());
     while (!queued.empty()) {
         EngineIo& r = queued.front();
         queued.pop_front();
@@ -247,7 +247,7 @@ void LogicalUnit::fail_queued(IoStatus why) {
 void LogicalUnit::paths_changed() {
     if (any_usable()) {
         no_path_queue_.paths_back(clock_->now());
-        auto queued = no_path_queue_.take_all();
+        auto queued = no_path_queue_.take_all(clock_->now());
         while (!queued.empty()) {
             EngineIo& r = queued.front();
             queued.pop_front();
@@ -376,6 +376,7 @@ LuStatus LogicalUnit::status() const {
     s.bytes_read = bytes_read_;
     s.bytes_written = bytes_written_;
     s.latency = latency_;
+    s.queue_wait = no_path_queue_.waits();
     s.exports = exports_;
     s.in_doubt_writes = in_doubt_.open_count();
     s.kept_writes = in_doubt_.kept_writes();

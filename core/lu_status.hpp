@@ -50,6 +50,7 @@ struct LuStatus {
     std::uint64_t replays = 0;        // kept writes written again after a resolution
     std::uint64_t held = 0;           // I/O waiting for a replay or for in_doubt_memory
     LatencyHistogram latency;         // client-visible latency (failovers and queueing included)
+    LatencyHistogram queue_wait;      // time each I/O waited in the no-path queue (no usable path)
     std::vector<std::string> exports; // where the LU is exported (sockets, devices)
     std::vector<PathStatus> paths;
 };

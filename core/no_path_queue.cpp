@@ -1,7 +1,9 @@
 // The no-path queue and its time bound.
 #include "core/no_path_queue.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 
 #include <spdlog/spdlog.h>
 
@@ -25,15 +27,20 @@ bool NoPathQueue::accepts(const NoPathRetry& policy) const noexcept {
     return policy.mode != NoPathRetry::Mode::fail && !failing_;
 }
 
-void NoPathQueue::push(EngineIo& io, const NoPathRetry& policy) {
+void NoPathQueue::push(EngineIo& io, const NoPathRetry& policy, Clock::time_point now) {
     if (queued_.empty()) {
         const LogScope scope({lu_.name, lu_.wwid, {}, "lu_queueing"});
         spdlog::warn("lu {}: no usable path, queueing I/O ({})", lu_.name, to_string(policy));
     }
+    io.queued = now;
     queued_.push_back(io);
 }
 
-EngineIoList NoPathQueue::take_all() {
+EngineIoList NoPathQueue::take_all(Clock::time_point now) {
+    for (const EngineIo& io : queued_) {
+        const auto waited = std::chrono::duration_cast<std::chrono::microseconds>(now - io.queued);
+        waits_.record(static_cast<std::uint64_t>(std::max<std::int64_t>(waited.count(), 0)));
+    }
     EngineIoList out;
     out.swap(queued_);
     return out;

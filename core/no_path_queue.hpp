@@ -7,6 +7,7 @@
 
 #include "core/clock.hpp"
 #include "core/engine_io.hpp"
+#include "core/latency_histogram.hpp"
 #include "core/lu_identity.hpp"
 #include "core/lu_settings.hpp"
 
@@ -23,9 +24,10 @@ public:
     /// False when new I/O must fail at once: no_path_retry is `fail`, or its time ran out
     /// and no path has returned since.
     bool accepts(const NoPathRetry& policy) const noexcept;
-    void push(EngineIo& io, const NoPathRetry& policy);
-    /// Everything queued, in arrival order; the queue is empty afterwards.
-    EngineIoList take_all();
+    void push(EngineIo& io, const NoPathRetry& policy, Clock::time_point now);
+    /// Everything queued, in arrival order; the queue is empty afterwards. How long each
+    /// waited (until `now`) is counted in waits().
+    EngineIoList take_all(Clock::time_point now);
 
     /// The LU lost its last usable path.
     void paths_lost(Clock::time_point now, const NoPathRetry& policy);
@@ -39,10 +41,13 @@ public:
     bool failing() const noexcept { return failing_; }
     bool empty() const noexcept { return queued_.empty(); }
     std::size_t size() const noexcept { return queued_.size(); }
+    /// How long each I/O that left the queue had waited in it (µs).
+    const LatencyHistogram& waits() const noexcept { return waits_; }
 
 private:
     const LuIdentity& lu_;
     EngineIoList queued_;
+    LatencyHistogram waits_;
     bool all_down_ = false; // no usable path since all_down_since_
     Clock::time_point all_down_since_{};
     bool failing_ = false; // no_path_retry expired: new I/O fails until a path returns

@@ -17,6 +17,7 @@
 #include "daemon/event_loop.hpp"
 #include "daemon/path_factory.hpp"
 #include "daemon/scanned_paths.hpp"
+#include "exports/metrics/metrics_text.hpp"
 #include "policies/policy_registry.hpp"
 
 #include <systemd/sd-daemon.h>
@@ -127,6 +128,7 @@ void Daemon::build() {
     control_ = std::make_unique<ControlServer>(io_.get_executor(), config_.control_socket, *this);
     control_->start();
     spdlog::info("control socket {}", config_.control_socket.string());
+    start_metrics();
 
     startup_timer_.expires_after(startup_limit);
     startup_timer_.async_wait([this](boost::system::error_code ec) {
@@ -272,6 +274,19 @@ void Daemon::notify_ready_if_done() {
     sd_notifyf(0, "READY=1\nSTATUS=%zu LUs exported", exported_);
 }
 
+void Daemon::start_metrics() {
+    if (config_.metrics.empty()) {
+        return;
+    }
+    metrics_ = std::make_unique<MetricsHttpServer>(
+        io_.get_executor(), [this] { return render_metrics(lus(), MPIOD_VERSION); });
+    if (metrics_on_unix_socket(config_.metrics)) {
+        metrics_->listen_unix(config_.metrics);
+    } else {
+        metrics_->listen_tcp(parse_endpoint(config_.metrics));
+    }
+}
+
 void Daemon::shutdown(const char* why, bool detach) {
     if (stopping()) {
         return;
@@ -290,6 +305,9 @@ void Daemon::shutdown(const char* why, bool detach) {
         watchdog_.stop();
         if (control_) {
             control_->stop();
+        }
+        if (metrics_) {
+            metrics_->stop();
         }
         signals_.cancel();
         io_.stop();
@@ -385,6 +403,7 @@ void Daemon::apply_config(DaemonConfig next) {
     }
     next.exports = config_.exports;
     next.control_socket = config_.control_socket;
+    next.metrics = config_.metrics;
     next.bindings_file = config_.bindings_file;
     if (diff.busy_poll) {
         spdlog::info("reload: busy_poll_us {}", diff.busy_poll->count());

@@ -23,6 +23,7 @@
 #include "daemon/scsi_hotplug.hpp"
 #include "daemon/shutdown_sequence.hpp"
 #include "daemon/systemd_watchdog.hpp"
+#include "exports/metrics/metrics_http_server.hpp"
 #include "exports/nbd/nbd_server.hpp"
 
 namespace mpiod {
@@ -47,7 +48,7 @@ public:
     /// Live reload (SIGHUP, mpiod-ctl reload): a file with errors changes nothing; otherwise
     /// added paths and LUs start, removed paths finish their I/O and go, LUs left without a
     /// path stop, changed LU settings and the log level apply at once. LUs that did not change
-    /// are not touched. Export, control socket and alias changes need a restart (logged).
+    /// are not touched. Export, control socket, metrics and alias changes need a restart (logged).
     ControlResult<> reload() override;
 
 private:
@@ -63,6 +64,8 @@ private:
     std::filesystem::path socket_of(const LogicalUnit& lu) const;
     void retire_lu(const std::shared_ptr<LogicalUnit>& lu);
     void export_lu(const std::shared_ptr<LogicalUnit>& lu);
+    /// With `metrics:`: serves the status snapshots as Prometheus text.
+    void start_metrics();
     void notify_ready_if_done();
     void shutdown(const char* why, bool detach);
     bool stopping() const noexcept { return shutdown_ && shutdown_->started(); }
@@ -85,6 +88,7 @@ private:
     NbdServer server_;
     std::unique_ptr<KernelExports> kernel_exports_; // after server_: destroyed before it
     std::unique_ptr<ControlServer> control_;
+    std::unique_ptr<MetricsHttpServer> metrics_; // with `metrics:`: GET /metrics
     LuTable lus_;
     std::unique_ptr<PathDiscovery> discovery_;   // after lus_: destroyed first
     std::unique_ptr<LuBindings> bindings_;       // read on first use (SCSI LUs without alias)

@@ -94,6 +94,7 @@ void to_json(nlohmann::json& j, const LuStatus& lu) {
         {"replays", lu.replays},
         {"held", lu.held},
         {"latency_histogram", histogram_json(lu.latency)},
+        {"queue_wait_histogram", histogram_json(lu.queue_wait)},
         {"exports", lu.exports},
         {"paths", lu.paths},
     };

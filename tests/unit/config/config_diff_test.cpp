@@ -115,14 +115,16 @@ TEST_CASE("a new alias for a running LU waits for a restart", "[config][diff]") 
     CHECK(d.changed_lus.empty());
 }
 
-TEST_CASE("export, control socket and bindings file are restart-only", "[config][diff]") {
+TEST_CASE("export, control socket, metrics and bindings file are restart-only", "[config][diff]") {
     auto next = config(R"(control_socket: /tmp/other.sock
+metrics: 127.0.0.1:9810
 bindings_file: /tmp/bindings
 export:
   dir: /tmp/elsewhere
 )" + two_paths);
     auto d = diff_config(config(two_paths), next);
-    CHECK(d.restart_only == std::vector<std::string>{"export", "control_socket", "bindings_file"});
+    CHECK(d.restart_only ==
+          std::vector<std::string>{"export", "control_socket", "metrics", "bindings_file"});
     CHECK(d.added_paths.empty());
     CHECK(d.removed_paths.empty());
 }

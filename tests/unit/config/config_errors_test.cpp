@@ -92,7 +92,7 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
      "t.yaml:5: only one YAML document is allowed (remove the second '---')"},
     {"an unknown top-level key", path_a + "logging: debug\n",
      "t.yaml:5: logging: unknown key (valid keys: defaults, log_level, busy_poll_us, "
-     "control_socket, bindings_file, export, scan, paths, lus)"},
+     "control_socket, metrics, bindings_file, export, scan, paths, lus)"},
     {"a busy poll beyond a millisecond", path_a + "busy_poll_us: 5000\n",
      "t.yaml:5: busy_poll_us: 5000 is out of range (0..1000)"},
     {"a relative bindings file", path_a + "bindings_file: bindings\n",
@@ -322,6 +322,17 @@ lus:
      "t.yaml:5: control_socket: \"mpiod.sock\" is not an absolute path"},
     {"a control socket path too long", path_a + "control_socket: /" + std::string(107, 'c') + "\n",
      "t.yaml:5: control_socket: path is 108 bytes; a Unix socket path allows at most 107"},
+    {"metrics on a non-loopback address", path_a + "metrics: 0.0.0.0:9810\n",
+     "t.yaml:5: metrics: \"0.0.0.0:9810\" is not a loopback address (only 127.0.0.0/8 and ::1 "
+     "are accepted: the metrics endpoint has no authentication)"},
+    {"metrics on a host name", path_a + "metrics: localhost:9810\n",
+     "t.yaml:5: metrics: \"localhost:9810\" is neither a loopback ADDRESS:PORT (e.g. "
+     "127.0.0.1:9810 or [::1]:9810) nor an absolute Unix socket path"},
+    {"metrics on a relative socket path", path_a + "metrics: metrics.sock\n",
+     "t.yaml:5: metrics: \"metrics.sock\" is neither a loopback ADDRESS:PORT (e.g. "
+     "127.0.0.1:9810 or [::1]:9810) nor an absolute Unix socket path"},
+    {"a metrics socket path too long", path_a + "metrics: /" + std::string(107, 'm') + "\n",
+     "t.yaml:5: metrics: path is 108 bytes; a Unix socket path allows at most 107"},
     {"an unknown log level", path_a + "log_level: verbose\n",
      "t.yaml:5: log_level: unknown log level \"verbose\" (valid: trace, debug, info, warn, error)"},
     {"a log level left empty", path_a + "log_level:\n",

@@ -30,6 +30,7 @@ TEST_CASE("a config with only paths gets built-in defaults everywhere", "[config
     CHECK(c.source == "t.yaml");
     CHECK(c.log_level == "info");
     CHECK(c.control_socket == "/run/mpiod/control.sock");
+    CHECK(c.metrics.empty()); // off unless configured
     CHECK(c.exports.dir == "/run/mpiod");
     CHECK(c.exports.tcp.empty());
     CHECK(c.exports.kind == "auto");
@@ -344,4 +345,18 @@ TEST_CASE("busy_poll_us is off unless set", "[config]") {
     auto c =
         parse_config("busy_poll_us: 30\npaths:\n  - {id: a, uri: \"sg:///dev/sg1\"}\n", "t.yaml");
     CHECK(c.busy_poll == std::chrono::microseconds(30));
+}
+
+TEST_CASE("metrics listens on a loopback ADDRESS:PORT or a Unix socket path", "[config]") {
+    const std::string paths = R"(paths:
+  - {id: a, uri: "nbd+unix:///?socket=/tmp/a.sock", wwid: w1}
+)";
+    for (const std::string where : {"127.0.0.1:9810", "[::1]:9810", "127.1.2.3:1"}) {
+        auto c = parse_config("metrics: \"" + where + "\"\n" + paths, "t.yaml");
+        CHECK(c.metrics == where);
+        CHECK_FALSE(metrics_on_unix_socket(c.metrics));
+    }
+    auto c = parse_config("metrics: /run/mpiod/metrics.sock\n" + paths, "t.yaml");
+    CHECK(c.metrics == "/run/mpiod/metrics.sock");
+    CHECK(metrics_on_unix_socket(c.metrics));
 }

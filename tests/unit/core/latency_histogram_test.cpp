@@ -39,3 +39,12 @@ TEST_CASE("percentiles come from the bucket holding the ranked I/O", "[histogram
           LatencyHistogram::upper_bound_us(LatencyHistogram::bucket_of(50'000)));
     CHECK(latency_percentile(std::vector<std::uint64_t>(10, 0), 0.5) == 0);
 }
+
+TEST_CASE("the sum of recorded latencies is kept beside the counts", "[histogram]") {
+    LatencyHistogram h;
+    CHECK(h.sum_us() == 0);
+    h.record(3);
+    h.record(1000);
+    h.record(50'000);
+    CHECK(h.sum_us() == 51'003);
+}

@@ -1,5 +1,7 @@
 // Engine behaviour with no usable path: bounded queueing, fail, queue, release.
 #include <cerrno>
+#include <cstdint>
+#include <numeric>
 
 #include <catch2/catch.hpp>
 
@@ -26,6 +28,11 @@ TEST_CASE("with every path down I/O queues for no_path_retry and then fails with
     CHECK(elapsed >= Millis{150});
     CHECK(elapsed <= Millis{160}); // failed at the first tick (5 ms) past the bound
     CHECK(f.lu->status().state == "failing");
+    // Its wait in the no-path queue is counted: at least the 150 ms bound.
+    const auto waits = f.lu->status().queue_wait.counts();
+    CHECK(std::accumulate(waits.begin(), waits.end(), std::uint64_t{0}) == 1);
+    CHECK(std::accumulate(waits.begin() + LatencyHistogram::bucket_of(150'000), waits.end(),
+                          std::uint64_t{0}) == 1);
 
     // Once failing, new I/O fails at once instead of queueing again.
     auto again = f.submit(IoOp::read, 8192);
@@ -50,6 +57,8 @@ TEST_CASE("queued I/O completes on a path that comes back before no_path_retry e
     REQUIRE(f.wait(c));
     CHECK(c->result.ok());
     CHECK(f.data_ios("a", IoOp::write) == 1);
+    const auto waits = f.lu->status().queue_wait.counts();
+    CHECK(std::accumulate(waits.begin(), waits.end(), std::uint64_t{0}) == 1);
 }
 
 TEST_CASE("no_path_retry fail fails I/O at once when no path is usable") {

@@ -1,4 +1,7 @@
 // The no-path queue on its own: what it accepts, its time bound, and recovery.
+#include <algorithm>
+#include <cstdint>
+
 #include <catch2/catch.hpp>
 
 #include "core/no_path_queue.hpp"
@@ -21,12 +24,12 @@ TEST_CASE("queued I/O expires after the no_path_retry time, then new I/O is refu
     const Clock::time_point t0{std::chrono::hours(1)};
     q.paths_lost(t0, policy);
     auto* io = new EngineIo;
-    q.push(*io, policy);
+    q.push(*io, policy, t0);
     CHECK_FALSE(q.expired(t0 + 149ms, policy));
     CHECK(q.expired(t0 + 150ms, policy));
     CHECK(q.failing());
     CHECK_FALSE(q.accepts(policy));
-    auto taken = q.take_all();
+    auto taken = q.take_all(t0 + 150ms);
     CHECK(taken.size() == 1);
     CHECK(q.empty());
     taken.clear_and_dispose([](EngineIo* r) { delete r; });
@@ -44,7 +47,30 @@ TEST_CASE("no_path_retry queue never expires; an empty queue never expires") {
     q.paths_lost(t0, NoPathRetry::queue());
     CHECK_FALSE(q.expired(t0 + 24h, NoPathRetry::after(1ms))); // nothing queued
     auto* io = new EngineIo;
-    q.push(*io, NoPathRetry::queue());
+    q.push(*io, NoPathRetry::queue(), t0);
     CHECK_FALSE(q.expired(t0 + 24h, NoPathRetry::queue()));
     // The destructor releases what is still queued.
+}
+
+TEST_CASE("the time each I/O waited in the queue is counted when it leaves") {
+    LuIdentity lu{"lu0", "w"};
+    NoPathQueue q(lu);
+    const Clock::time_point t0{std::chrono::hours(1)};
+    q.paths_lost(t0, NoPathRetry::queue());
+    auto* first = new EngineIo;
+    auto* second = new EngineIo;
+    q.push(*first, NoPathRetry::queue(), t0);
+    q.push(*second, NoPathRetry::queue(), t0 + 30ms);
+    const auto& before = q.waits().counts();
+    CHECK(std::all_of(before.begin(), before.end(), [](auto c) { return c == 0; }));
+    auto taken = q.take_all(t0 + 50ms); // waited 50 ms and 20 ms
+    taken.clear_and_dispose([](EngineIo* r) { delete r; });
+    const auto& counts = q.waits().counts();
+    CHECK(counts[LatencyHistogram::bucket_of(50'000)] == 1);
+    CHECK(counts[LatencyHistogram::bucket_of(20'000)] == 1);
+    std::uint64_t total = 0;
+    for (auto c : counts) {
+        total += c;
+    }
+    CHECK(total == 2);
 }

@@ -61,13 +61,29 @@ TEST_CASE("a path's JSON carries exactly the documented field names", "[status_j
 TEST_CASE("an LU's JSON carries exactly the documented field names and nests its paths",
           "[status_json]") {
     json j = test::sample_lus()[1];
-    CHECK(keys(j) ==
-          std::set<std::string>{
-              "name",        "wwid",       "policy",     "state",         "size_bytes",
-              "rescanning",  "block_size", "in_flight",  "queued",        "failovers",
-              "io_errors",   "ios",        "bytes_read", "bytes_written", "in_doubt_writes",
-              "kept_writes", "kept_bytes", "replays",    "held",          "latency_histogram",
-              "exports",     "paths"});
+    CHECK(keys(j) == std::set<std::string>{"name",
+                                           "wwid",
+                                           "policy",
+                                           "state",
+                                           "size_bytes",
+                                           "rescanning",
+                                           "block_size",
+                                           "in_flight",
+                                           "queued",
+                                           "failovers",
+                                           "io_errors",
+                                           "ios",
+                                           "bytes_read",
+                                           "bytes_written",
+                                           "in_doubt_writes",
+                                           "kept_writes",
+                                           "kept_bytes",
+                                           "replays",
+                                           "held",
+                                           "latency_histogram",
+                                           "queue_wait_histogram",
+                                           "exports",
+                                           "paths"});
     CHECK(j["block_size"] == 4096);
     REQUIRE(j["paths"].is_array());
     CHECK(j["paths"][0]["last_error"] == "connection refused");
