@@ -239,6 +239,8 @@ vmdisk_checks() {
     [ "$(head -c "${REGION_MB}M" "$W/lun.img" | sha256sum | cut -d' ' -f1)" = "$sum" ] ||
         die "the image behind the paths does not hold the guest's last round"
     say "the image holds the guest's last round (sha256 ${sum:0:16}...); mpiod exited 0 on SIGTERM"
+    say "STAT mpiod's log: $(grep -o 'path b .* has not answered for [0-9]* ms' "$W/mpiod.log" |
+        sed 's/ (.*)//' | head -n 1) (early hang detection)"
     local -A name=([before]="before the faults" [kill]="across the kill of a"
         [between]="a back, b not yet stopped" [hang]="with b stopped" [after]="after b continued")
     for ph in before kill between hang after; do
