@@ -74,6 +74,9 @@ cleanup() {
         tail -n 40 "$W/mpiod.log"
     fi
     { # (quietly: bash reports each killed job)
+        # qemu runs under timeout, which leads its own process group: the group, or a failure
+        # on the host side would leave qemu running after timeout is killed.
+        [ -n "${QEMU:-}" ] && kill -9 -- "-$QEMU" || true
         for pid in "${PIDS[@]:-}"; do
             [ -n "$pid" ] && kill -CONT "$pid" || true # a stopped path server first
             [ -n "$pid" ] && kill -9 "$pid" || true
