@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2034 # (QEMU_EXTRA, GUEST_ENV: for run-vm-test.sh)
+# shellcheck shell=bash disable=SC2034,SC2154 # (QEMU_EXTRA, GUEST_ENV: for run-vm-test.sh; PID_a, PID_b: from start_path)
 # The host side of the VM test's vmdisk scenario, sourced by run-vm-test.sh after
 # tests/integration/lib.sh (start_path, kill_path, write_config, start_mpiod, ctl, path_state,
 # path_is; its $T is the run's work directory $W). Two nbdkit paths (Unix sockets) to one
@@ -123,7 +123,7 @@ watch() {
             kill_path a
             KILLS=$((KILLS + 1))
             enter killed kill
-            ROUND_PHASE[$ROUND]=kill
+            ROUND_PHASE[$ROUND]="kill"
             say "round $ROUND: path a's nbdkit killed (-9) while mpiod showed I/O in flight on it"
         fi
         ;;
@@ -155,7 +155,7 @@ watch() {
         if write_busy b; then
             kill -STOP "$PID_b"
             enter stopped hang
-            ROUND_PHASE[$ROUND]=hang
+            ROUND_PHASE[$ROUND]="hang"
             say "round $ROUND: path b's nbdkit stopped (SIGSTOP) with I/O in flight on the path"
         fi
         ;;
