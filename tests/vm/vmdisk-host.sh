@@ -13,14 +13,18 @@
 # (again in a later round, up to KILL_TRIES times, if mpiod had no I/O to fail over);
 # then path b's nbdkit stopped (SIGSTOP) for at least HANG_SECONDS and two rounds, continued,
 # and waited for until active; then a read-only verification (a write the stopped server
-# still held must not have landed over newer data) and two more rounds. Never both paths down
-# at once. vmdisk_checks, after the guest's PASS, checks mpiod's side and the image itself.
+# still held must not have landed over newer data) and a round; then mpiod itself restarted
+# (SIGTERM, a new daemon) during a write, which qemu rides through with its NBD client's
+# reconnect-delay, and two more rounds. Never both paths down at once. The first daemon is
+# checked before it stops (daemon_checks), the second and the image after the guest's PASS
+# (vmdisk_checks).
 
 REGION_MB=16   # the region of /dev/vda each round rewrites and reads back
 STRIPES=4      # written and read as this many parallel streams of 1 MiB requests
 HANG_SECONDS=5 # path b stays stopped at least this long (and at least two rounds)
 STEP_LIMIT=60  # seconds any one step (failover, reinstatement, rounds) may take
 KILL_TRIES=3   # kills of path a that found no I/O in flight, at most
+RECONNECT_DELAY=30 # seconds qemu holds requests while it reconnects to a restarted mpiod
 # Every write takes 100 ms at the path servers, so that each path has writes in flight for
 # most of a write round and a kill finds some (the guest's I/O alone leaves gaps under TCG).
 PATH_ARGS=(--filter=delay delay-write=100ms)
@@ -35,7 +39,8 @@ vmdisk_setup() {
     # read-write, so neither qemu nor the host ever blocks on a missing peer.
     mkfifo "$W/command.in" "$W/command.out"
     exec {COMMAND_FD}<>"$W/command.in"
-    QEMU_EXTRA=(-drive "file=$(LU_URI),format=raw,if=virtio,cache=none" -serial "pipe:$W/command")
+    QEMU_EXTRA=(-drive "file=$(LU_URI),format=raw,if=virtio,cache=none,file.reconnect-delay=$RECONNECT_DELAY"
+        -serial "pipe:$W/command")
     GUEST_ENV="REGION_MB=$REGION_MB STRIPES=$STRIPES"
     say "paths a and b (nbdkit on $W/{a,b}.sock), mpiod exporting lu0 at $(LU_SOCK)"
 }
@@ -64,9 +69,11 @@ write_busy() {
 }
 max() { awk -v a="${1:-0}" -v b="$2" 'BEGIN { print (b > a ? b : a) }'; }
 
-# boot, before, killed, restarted, a-back, stopped, resumed, b-back, verifying, final, finishing
+# boot, before, killed, restarted, a-back, stopped, resumed, b-back, verifying, final,
+# restart-due, mpiod-restarted, finishing
 STATE=boot
-PHASE=before  # the fault a round starting now runs under: before, kill, between, hang, after
+PHASE=before  # the fault a round starting now runs under: before, kill, between, hang, after,
+#               restart
 STATE_AT=0    # $SECONDS when STATE was entered
 ROUNDS=0      # rounds the guest has completed
 ROUNDS_AT=0   # ROUNDS when STATE was entered
@@ -102,6 +109,10 @@ round_done() {
         enter verifying
         ;;
     final)
+        enter restart-due # (mpiod restarts during the next write)
+        command_guest write
+        ;;
+    mpiod-restarted)
         if [ $((ROUNDS - ROUNDS_AT)) -ge 2 ]; then
             command_guest finish
             enter finishing
@@ -170,6 +181,19 @@ watch() {
             enter resumed after
         fi
         ;;
+    restart-due)
+        if write_busy a; then
+            daemon_checks
+            kill -TERM "$MPIOD_PID"
+            wait_for 30 process_gone "$MPIOD_PID" || vmdisk_die "mpiod did not stop within 30 s of SIGTERM"
+            wait "$MPIOD_PID" || vmdisk_die "mpiod exited with $? after SIGTERM"
+            mv "$W/mpiod.log" "$W/mpiod-first.log"
+            start_mpiod "$W/mpiod.yaml"
+            enter mpiod-restarted restart
+            ROUND_PHASE[$ROUND]="restart"
+            say "round $ROUND: mpiod stopped (SIGTERM, exit 0) with I/O in flight and started again"
+        fi
+        ;;
     resumed)
         if path_is b active; then
             FAILOVERS[hang]=$(($(lu_field failovers) - ${FAILOVERS[hang]}))
@@ -216,21 +240,30 @@ vmdisk_step() {
     watch
 }
 
-# vmdisk_checks: after the guest's PASS, mpiod's side and the image itself.
-vmdisk_checks() {
-    local sum errors rc p ph
-    sum=$(sed -n 's/^MPIOD-VM: SHA256 \([0-9a-f]*\).*/\1/p' "$SERIAL" | head -n 1)
-    [ -n "$sum" ] || die "the guest reported no checksum"
-    [ "$STATE" = finishing ] || die "the guest passed before the host's steps were done (at '$STATE')"
+# daemon_checks: the first daemon, before it stops: both faults reached it, no I/O failed.
+daemon_checks() {
+    local p errors
     ctl list paths
     for p in a b; do
-        [ "$(path_field "$p" failures)" -ge 1 ] || die "mpiod never failed path $p: the fault did not reach it"
+        [ "$(path_field "$p" failures)" -ge 1 ] || vmdisk_die "mpiod never failed path $p: the fault did not reach it"
     done
     errors=$(lu_field io_errors)
-    [ "$errors" = 0 ] || die "mpiod completed $errors I/Os to qemu with an error"
+    [ "$errors" = 0 ] || vmdisk_die "mpiod completed $errors I/Os to qemu with an error"
     say "mpiod: 0 I/O errors; I/Os failed over: ${FAILOVERS[kill]} at the kill of a," \
         "${FAILOVERS[hang]} during b's hang; writes left in doubt on b: $(grep -o '[0-9]* write(s) in doubt' \
             "$W/mpiod.log" | awk '{ n += $1 } END { print n + 0 }'); kept writes replayed: $(lu_field replays)"
+    say "STAT mpiod's log: $(grep -o 'path b .* has not answered for [0-9]* ms' "$W/mpiod.log" |
+        sed 's/ (.*)//' | head -n 1) (early hang detection)"
+}
+
+# vmdisk_checks: after the guest's PASS, the second daemon and the image itself.
+vmdisk_checks() {
+    local sum errors rc ph
+    sum=$(sed -n 's/^MPIOD-VM: SHA256 \([0-9a-f]*\).*/\1/p' "$SERIAL" | head -n 1)
+    [ -n "$sum" ] || die "the guest reported no checksum"
+    [ "$STATE" = finishing ] || die "the guest passed before the host's steps were done (at '$STATE')"
+    errors=$(lu_field io_errors)
+    [ "$errors" = 0 ] || die "the restarted mpiod completed $errors I/Os to qemu with an error"
     kill -TERM "$MPIOD_PID"
     wait_for 30 process_gone "$MPIOD_PID" || die "mpiod did not stop within 30 s of SIGTERM"
     rc=0
@@ -238,12 +271,12 @@ vmdisk_checks() {
     [ "$rc" = 0 ] || die "mpiod exited with $rc after SIGTERM"
     [ "$(head -c "${REGION_MB}M" "$W/lun.img" | sha256sum | cut -d' ' -f1)" = "$sum" ] ||
         die "the image behind the paths does not hold the guest's last round"
-    say "the image holds the guest's last round (sha256 ${sum:0:16}...); mpiod exited 0 on SIGTERM"
-    say "STAT mpiod's log: $(grep -o 'path b .* has not answered for [0-9]* ms' "$W/mpiod.log" |
-        sed 's/ (.*)//' | head -n 1) (early hang detection)"
+    say "the image holds the guest's last round (sha256 ${sum:0:16}...); the restarted mpiod:" \
+        "0 I/O errors, exit 0 on SIGTERM"
     local -A name=([before]="before the faults" [kill]="across the kill of a"
-        [between]="a back, b not yet stopped" [hang]="with b stopped" [after]="after b continued")
-    for ph in before kill between hang after; do
+        [between]="a back, b not yet stopped" [hang]="with b stopped" [after]="after b continued"
+        [restart]="across mpiod's restart")
+    for ph in before kill between hang after restart; do
         [ -z "${WORST_WRITE[$ph]:-}" ] ||
             say "STAT slowest write/read of a round ($REGION_MB MiB, O_DIRECT) ${name[$ph]}:" \
                 "${WORST_WRITE[$ph]}/${WORST_READ[$ph]:-?} s"
