@@ -10,8 +10,8 @@
 #   vmdisk: mpiod runs on the host over two nbdkit paths (Unix sockets) and qemu boots the
 #        guest with its disk /dev/vda on the LU's Unix socket (qemu's NBD client); the guest
 #        (tests/vm/guest-vmdisk.sh) rewrites and verifies a region of it round after round,
-#        on the host's command, while tests/vm/vmdisk-host.sh kills one path and then hangs
-#        the other (SIGSTOP).
+#        on the host's command, while tests/vm/vmdisk-host.sh kills one path, hangs the
+#        other (SIGSTOP) and restarts mpiod.
 # The guests share tests/vm/guest-lib.sh and report on the serial console. Exits 0 on
 # "MPIOD-VM: PASS", 1 on FAIL, timeout or a missing prerequisite (no silent skip). Prints the
 # measured times.
