@@ -1,5 +1,6 @@
 # Shared by the VM test's guest scenarios (guest-init.sh: NBD paths served by the host;
-# guest-sg.sh: SCSI generic paths to scsi_debug). run-vm-test.sh installs it as
+# guest-sg.sh: SCSI generic paths to scsi_debug; guest-vmdisk.sh: the guest's own disk on an
+# LU of mpiod on the host). run-vm-test.sh installs it as
 # /lib/guest-lib.sh and the scenario as /init, which sources this file and calls guest_boot
 # first. Every result line starts with "MPIOD-VM:" on the serial console; the last one is
 # "MPIOD-VM: PASS" or "MPIOD-VM: FAIL ...".

@@ -1,12 +1,18 @@
 #!/bin/bash
 # The kernel test: mpiod inside a qemu guest (TCG) running the Debian cloud kernel attaches an
-# LU to /dev/nbdX through generic netlink. Usage: run-vm-test.sh [nbd|sg] (default nbd).
+# LU to /dev/nbdX through generic netlink; or the guest's own disk is an mpiod LU on the host.
+# Usage: run-vm-test.sh [nbd|sg|vmdisk] (default nbd).
 #   nbd: the host serves two NBD paths to one image with nbdkit -s behind slirp guestfwd
 #        addresses (no host port) and kills path a when the guest says so; the guest
 #        (tests/vm/guest-init.sh) does the filesystem work.
 #   sg:  no host side: scsi_debug in the guest gives two SCSI paths to one LU (/dev/sg0,
 #        /dev/sg1); the guest (tests/vm/guest-sg.sh) takes them offline in turn under I/O.
-# Both guests share tests/vm/guest-lib.sh and report on the serial console. Exits 0 on
+#   vmdisk: mpiod runs on the host over two nbdkit paths (Unix sockets) and qemu boots the
+#        guest with its disk /dev/vda on the LU's Unix socket (qemu's NBD client); the guest
+#        (tests/vm/guest-vmdisk.sh) rewrites and verifies a region of it round after round,
+#        on the host's command, while tests/vm/vmdisk-host.sh kills one path, hangs the
+#        other (SIGSTOP) and restarts mpiod.
+# The guests share tests/vm/guest-lib.sh and report on the serial console. Exits 0 on
 # "MPIOD-VM: PASS", 1 on FAIL, timeout or a missing prerequisite (no silent skip). Prints the
 # measured times.
 #
@@ -15,7 +21,8 @@
 # MPIOD_VM_KEEP=1 keeps the work directory, MPIOD_VM_NBDKIT_FILTERS adds nbdkit
 # options (@PATH@ stands for the path's name).
 #
-# The host opens no TCP port: slirp's guestfwd runs a serve script per guest connection.
+# The host opens no TCP port: slirp's guestfwd runs a serve script per guest connection
+# (nbd); the vmdisk paths and the LU are Unix sockets in the work directory.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SOURCE=${MPIOD_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
@@ -30,14 +37,15 @@ say() { echo "== [$((SECONDS - T0))s] $*"; }
 die() { echo "FAIL: $*" >&2; exit 1; }
 left() { echo $((LIMIT - (SECONDS - T0))); }
 case $SCENARIO in
-nbd | sg) ;;
-*) die "unknown scenario '$SCENARIO' (usage: $0 [nbd|sg])" ;;
+nbd | sg | vmdisk) ;;
+*) die "unknown scenario '$SCENARIO' (usage: $0 [nbd|sg|vmdisk])" ;;
 esac
 
 # ---- prerequisites: all of them, or a loud failure ----
 missing=()
 tools=(qemu-system-x86_64 cpio gzip depmod dpkg dpkg-deb apt-get apt-cache ldd python3 timeout)
 [ "$SCENARIO" = nbd ] && tools+=(nbdkit nbdinfo mke2fs e2fsck resize2fs)
+[ "$SCENARIO" = vmdisk ] && tools+=(nbdkit nbdinfo mkfifo sha256sum)
 for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
@@ -49,15 +57,33 @@ for bin in "$BUILD/daemon/mpiod" "$BUILD/ctl/mpiod-ctl"; do
     [ -x "$bin" ] || die "$bin is not built (MPIOD_BUILD_DIR=$BUILD)"
 done
 
-W=$(mktemp -d /tmp/mpiod-vm.XXXXXX)
-PIDS=()
+QEMU_EXTRA=() # the scenario's own qemu options
+if [ "$SCENARIO" = vmdisk ]; then
+    # The host side reuses the integration tests' helpers; their directory $T is the run's.
+    . "$SOURCE/tests/integration/lib.sh"
+    . "$HERE/vmdisk-host.sh"
+    W=$T
+else
+    W=$(mktemp -d /tmp/mpiod-vm.XXXXXX)
+    PIDS=()
+fi
 cleanup() {
     local rc=$?
-    for pid in "${PIDS[@]:-}"; do
-        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
-    done
-    cat "$W"/*.pids 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-    wait 2>/dev/null || true
+    if [ $rc -ne 0 ] && [ -f "$W/mpiod.log" ]; then # (vmdisk: mpiod on the host)
+        echo "---- host mpiod log (last 40 lines) ----"
+        tail -n 40 "$W/mpiod.log"
+    fi
+    { # (quietly: bash reports each killed job)
+        # qemu runs under timeout, which leads its own process group: the group, or a failure
+        # on the host side would leave qemu running after timeout is killed.
+        [ -n "${QEMU:-}" ] && kill -9 -- "-$QEMU" || true
+        for pid in "${PIDS[@]:-}"; do
+            [ -n "$pid" ] && kill -CONT "$pid" || true # a stopped path server first
+            [ -n "$pid" ] && kill -9 "$pid" || true
+        done
+        cat "$W"/*.pids | xargs -r kill -9 || true
+        wait || true
+    } 2>/dev/null
     if [ "${MPIOD_VM_KEEP:-0}" = 1 ]; then
         echo "work directory kept: $W"
     else
@@ -134,7 +160,7 @@ SERVE
         die "path $1: nbdkit -s on $W/lun.img does not serve"
     }
 }
-kill_path() { # NAME
+kill_guestfwd_path() { # NAME
     : >"$W/$1.dead"
     local pid
     while read -r pid; do
@@ -154,6 +180,8 @@ if [ "$SCENARIO" = nbd ]; then
     NETWORK=(-netdev "user,id=n0,restrict=on$GUESTFWD" -device virtio-net-pci,netdev=n0)
     say "paths: a at ${PATH_ADDR[a]}:10809, b at ${PATH_ADDR[b]}:10809 (slirp guestfwd to nbdkit -s)"
 fi
+# vmdisk: the paths and mpiod on the host, and the guest's disk on the LU's socket.
+[ "$SCENARIO" = vmdisk ] && vmdisk_setup
 
 # ---- the initramfs ----
 R=$W/root
@@ -166,17 +194,22 @@ install_binary() { # PATH [NAME]: the binary in /usr/local/bin and the libraries
         cp -L "$lib" "$R$lib"
     done
 }
-install_binary "$BUILD/daemon/mpiod"
-install_binary "$BUILD/ctl/mpiod-ctl"
-if [ "$SCENARIO" = nbd ]; then
+if [ "$SCENARIO" != vmdisk ]; then # (vmdisk: mpiod runs on the host)
+    install_binary "$BUILD/daemon/mpiod"
+    install_binary "$BUILD/ctl/mpiod-ctl"
+fi
+case $SCENARIO in
+nbd)
     install_binary "$(command -v mke2fs)" mkfs.ext4
     install_binary "$(command -v e2fsck)"
     install_binary "$(command -v resize2fs)"
     MODULES=(nbd virtio_pci virtio_net)
-else
-    # sg and sd_mod before scsi_debug: its disks get their sg and sd devices as they appear.
+    ;;
+sg) # sg and sd_mod before scsi_debug: its disks get their sg and sd devices as they appear.
     MODULES=(sg sd_mod nbd scsi_debug)
-fi
+    ;;
+vmdisk) MODULES=(virtio_pci virtio_blk) ;;
+esac
 # Modules in load order: every dependency (modules.dep, from depmod) before its user.
 python3 - "$KROOT/lib/modules/$KVER" "$R" "${MODULES[@]}" <<'PY' >"$R/etc/modules.order"
 import os, shutil, sys
@@ -230,12 +263,13 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ENV
 [ "$SCENARIO" = nbd ] && echo "WWID=$WWID" >>"$R/etc/mpiod-vm.env"
+[ "$SCENARIO" = vmdisk ] && echo "$GUEST_ENV" | tr ' ' '\n' >>"$R/etc/mpiod-vm.env"
 cp "$HERE/guest-lib.sh" "$R/lib/guest-lib.sh"
-if [ "$SCENARIO" = nbd ]; then
-    cp "$HERE/guest-init.sh" "$R/init"
-else
-    cp "$HERE/guest-sg.sh" "$R/init"
-fi
+case $SCENARIO in
+nbd) cp "$HERE/guest-init.sh" "$R/init" ;;
+sg) cp "$HERE/guest-sg.sh" "$R/init" ;;
+vmdisk) cp "$HERE/guest-vmdisk.sh" "$R/init" ;;
+esac
 chmod +x "$R/init"
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initrd.gz"
 say "initramfs $(du -h "$W/initrd.gz" | cut -f1) with $(tr '\n' ' ' <"$R/etc/modules.order")"
@@ -247,7 +281,7 @@ BOOT_START=$SECONDS
 timeout "$(left)" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -display none -monitor none \
     -serial "file:$SERIAL" -no-reboot -kernel "$VMLINUZ" -initrd "$W/initrd.gz" \
     -append "console=ttyS0 panic=-1 quiet" \
-    "${NETWORK[@]}" >"$W/qemu.log" 2>&1 &
+    "${NETWORK[@]}" "${QEMU_EXTRA[@]}" >"$W/qemu.log" 2>&1 &
 QEMU=$!
 PIDS+=("$QEMU")
 booted="" killed="" grown="" result=""
@@ -257,7 +291,7 @@ while kill -0 "$QEMU" 2>/dev/null; do
         say "guest booted (init running) $booted s after qemu started"
     fi
     if [ -z "$killed" ] && grep -q "MPIOD-VM: KILL-PATH-A" "$SERIAL"; then
-        kill_path a
+        kill_guestfwd_path a
         killed=$SECONDS
         say "killed path a (every nbdkit serving it; new connections refused) as the guest asked"
     fi
@@ -266,6 +300,7 @@ while kill -0 "$QEMU" 2>/dev/null; do
         grown=$SECONDS
         say "grew the image behind the paths to 160 MiB as the guest asked"
     fi
+    [ "$SCENARIO" = vmdisk ] && vmdisk_step
     if grep -q -E "MPIOD-VM: (PASS|FAIL)" "$SERIAL"; then
         result=$(grep -o -E "MPIOD-VM: (PASS|FAIL).*" "$SERIAL" | head -n 1)
         break
@@ -276,10 +311,13 @@ wait "$QEMU" 2>/dev/null || true
 if [ -z "$result" ]; then # the guest may power off right after its last line
     result=$(grep -o -E "MPIOD-VM: (PASS|FAIL).*" "$SERIAL" | head -n 1 || true)
 fi
-grep "MPIOD-VM:" "$SERIAL" | sed 's/\r$//' | grep -v -E "BOOTED|KILL-PATH-A|GROW-LUN" || true
+grep "MPIOD-VM:" "$SERIAL" | sed 's/\r$//' | grep -v -E "BOOTED|KILL-PATH-A|GROW-LUN|READY| writing$" || true
 say "whole run $((SECONDS - T0)) s (limit $LIMIT s)"
 case $result in
-"MPIOD-VM: PASS"*) echo PASS ;;
+"MPIOD-VM: PASS"*)
+    [ "$SCENARIO" = vmdisk ] && vmdisk_checks
+    echo PASS
+    ;;
 "")
     echo "---- serial console (last 60 lines) ----"
     tail -n 60 "$SERIAL"
