@@ -8,9 +8,13 @@
 #include <memory>
 #include <string_view>
 
+#include "core/block_status.hpp"
+
 namespace mpiod {
 
-enum class IoOp : std::uint8_t { read, write, flush, trim, write_zeroes };
+/// block_status asks how a range is allocated (the answer goes to IoRequest::extents);
+/// cache asks the storage to prefetch a range. Neither changes data: they travel like reads.
+enum class IoOp : std::uint8_t { read, write, flush, trim, write_zeroes, block_status, cache };
 
 std::string_view to_string(IoOp op) noexcept;
 
@@ -29,6 +33,7 @@ struct IoRequest {
     IoBuffer data;        // read and write only
     bool fua = false;     // write, trim, write_zeroes: durable before completion
     bool no_hole = false; // write_zeroes: do not deallocate
+    BlockExtentsPtr extents; // block_status: where the path's answer goes (on success)
 
     bool carries_data() const noexcept { return op == IoOp::read || op == IoOp::write; }
     bool modifies() const noexcept {
