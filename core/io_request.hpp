@@ -30,9 +30,9 @@ struct IoRequest {
     IoOp op = IoOp::read;
     std::uint64_t offset = 0;
     std::uint32_t length = 0;
-    IoBuffer data;        // read and write only
-    bool fua = false;     // write, trim, write_zeroes: durable before completion
-    bool no_hole = false; // write_zeroes: do not deallocate
+    IoBuffer data;           // read and write only
+    bool fua = false;        // write, trim, write_zeroes: durable before completion
+    bool no_hole = false;    // write_zeroes: do not deallocate
     BlockExtentsPtr extents; // block_status: where the path's answer goes (on success)
 
     bool carries_data() const noexcept { return op == IoOp::read || op == IoOp::write; }

@@ -18,8 +18,8 @@ CommandRules rules_for(std::uint16_t type, const Advertised& adv) noexcept {
     switch (type) {
     case cmd_read:
         return {true, false,
-                static_cast<std::uint16_t>(fua_flag | ((adv.flags & flag_send_df) != 0 ? cmd_flag_df
-                                                                                        : 0))};
+                static_cast<std::uint16_t>(fua_flag |
+                                           ((adv.flags & flag_send_df) != 0 ? cmd_flag_df : 0))};
     case cmd_write:
         return {true, true, fua_flag};
     case cmd_flush:

@@ -306,8 +306,7 @@ void append_info_export(std::vector<std::byte>& out, std::uint32_t option, std::
 
 void append_meta_context_reply(std::vector<std::byte>& out, std::uint32_t option,
                                std::uint32_t context_id, std::string_view name) {
-    append_reply_header(out, option, rep_meta_context,
-                        static_cast<std::uint32_t>(4 + name.size()));
+    append_reply_header(out, option, rep_meta_context, static_cast<std::uint32_t>(4 + name.size()));
     append_be32(out, context_id);
     append_bytes(out, name.data(), name.size());
 }

@@ -41,8 +41,8 @@ struct NbdTransport::Command {
     NbdTransport* owner;
     IoBuffer buffer;
     IoCompletion done;
-    BlockExtentsPtr extents_out; // block status: filled from `extents` on success
-    BlockExtents extents;        // base:allocation as the server sent it
+    BlockExtentsPtr extents_out;                // block status: filled from `extents` on success
+    BlockExtents extents;                       // base:allocation as the server sent it
     IoResult result = IoResult::path(ENOTCONN); // stays so if libnbd frees it without reply
     bool submitting = true;                     // inside nbd_aio_*: issue() finishes it
     bool freed = false;
@@ -266,8 +266,7 @@ void NbdTransport::issue(IoRequest request, IoCompletion done) {
     case IoOp::block_status:
         cookie = nbd_aio_block_status(
             h_, request.length, request.offset,
-            nbd_extent_callback{.callback = &on_extents, .user_data = cmd, .free = nullptr}, cb,
-            0);
+            nbd_extent_callback{.callback = &on_extents, .user_data = cmd, .free = nullptr}, cb, 0);
         break;
     case IoOp::cache:
         cookie = nbd_aio_cache(h_, request.length, request.offset, cb, 0);
@@ -297,7 +296,7 @@ int NbdTransport::on_command_reply(void* user_data, int* error) {
 }
 
 int NbdTransport::on_extents(void* user_data, const char* context, std::uint64_t /*offset*/,
-                            std::uint32_t* entries, std::size_t count, int* /*error*/) {
+                             std::uint32_t* entries, std::size_t count, int* /*error*/) {
     // Under the handle lock, like on_command_reply: record only. Entries are (length, flags)
     // pairs from the request's offset on.
     if (std::string_view(context) != LIBNBD_CONTEXT_BASE_ALLOCATION) {

@@ -6,7 +6,10 @@
 using namespace mpiod;
 
 TEST_CASE("extents are merged by status, empty ones dropped, the sum clipped to the request") {
-    BlockExtents e{{512, true, true}, {0, false, false}, {512, true, true}, {1024, false, false},
+    BlockExtents e{{512, true, true},
+                   {0, false, false},
+                   {512, true, true},
+                   {1024, false, false},
                    {4096, false, true}};
     normalize_extents(e, 3000);
     CHECK(e == BlockExtents{{1024, true, true}, {1024, false, false}, {952, false, true}});

@@ -37,8 +37,11 @@ StatusOutcome block_status(LuFixture& f, std::uint64_t offset, std::uint32_t len
 /// A path answer: 4 KiB hole, 4 KiB hole, 4 KiB data, then 64 KiB of hole (past any request).
 IoResult answer_pieces(const IoRequest& r) {
     if (r.op == IoOp::block_status) {
-        *r.extents = {{4096, true, true}, {4096, true, true}, {4096, false, false},
-                      {0, false, false},  {65536, true, false}};
+        *r.extents = {{4096, true, true},
+                      {4096, true, true},
+                      {4096, false, false},
+                      {0, false, false},
+                      {65536, true, false}};
     }
     return IoResult::success();
 }

@@ -58,9 +58,9 @@ meta_context(RawClient& c, std::uint32_t option, const Bytes& data) {
             return {contexts, r.type};
         }
         REQUIRE(r.data.size() >= 4);
-        contexts.emplace_back(be32(r.data.data()),
-                              std::string(reinterpret_cast<const char*>(r.data.data() + 4),
-                                          r.data.size() - 4));
+        contexts.emplace_back(
+            be32(r.data.data()),
+            std::string(reinterpret_cast<const char*>(r.data.data() + 4), r.data.size() - 4));
     }
 }
 

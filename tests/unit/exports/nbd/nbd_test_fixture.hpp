@@ -148,9 +148,9 @@ struct RawSimpleReply {
 /// one structured chunk with its payload.
 struct RawReply {
     std::uint32_t magic = 0;
-    std::uint16_t flags = 0;  // chunk only
-    std::uint16_t type = 0;   // chunk only
-    std::uint32_t error = 0;  // simple reply only
+    std::uint16_t flags = 0; // chunk only
+    std::uint16_t type = 0;  // chunk only
+    std::uint32_t error = 0; // simple reply only
     std::uint64_t cookie = 0;
     std::vector<std::byte> payload; // chunk only
 };
