@@ -2,7 +2,8 @@
 # Prints time and bytes read for nbdcopy of a sparse disk (SIZE, default 1G, holding 16 MiB of
 # data in 8 runs of 2 MiB) straight from an nbdkit file path and through mpiod over two such
 # paths: with block status passed through, both read about the data, not the whole disk.
-# Bytes read: nbdkit's stats filter on the path (direct) and the LU's bytes_read (mpiod).
+# Bytes read: nbdkit's stats filter on the direct server (written when it exits, in its
+# rounded units) and the LU's bytes_read (mpiod).
 # Usage: bench/sparse-copy.sh [SIZE]. Needs a build (scripts/build.sh release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,11 +27,15 @@ for i in 0 1 2 3 4 5 6 7; do
         status=none
 done
 for p in a b; do
-    nbdkit -f --exit-with-parent -U "$T/$p.sock" --filter=stats file "$T/disk.img" \
-        statsfile="$T/$p.stats" statsappend=true 2>/dev/null &
+    nbdkit -f --exit-with-parent -U "$T/$p.sock" file "$T/disk.img" 2>/dev/null &
     pids+=("$!")
     wait_socket "$T/$p.sock"
 done
+nbdkit -f --exit-with-parent -U "$T/direct.sock" --filter=stats file "$T/disk.img" \
+    statsfile="$T/direct.stats" 2>/dev/null &
+direct_pid=$!
+pids+=("$direct_pid")
+wait_socket "$T/direct.sock"
 cat >"$T/mpiod.yaml" <<YAML
 log_level: warn
 control_socket: $T/control.sock
@@ -44,9 +49,21 @@ YAML
 pids+=("$!")
 wait_socket "$T/run/bench.sock"
 
-# nbdkit's stats filter writes "read: N ops, B bytes" lines when a connection closes.
-path_read_bytes() {
-    cat "$T"/*.stats 2>/dev/null | awk '/^read:/ { gsub(",", "", $4); n += $4 } END { print n + 0 }'
+# nbdkit's stats filter writes "read: N ops, T s, X.XX MiB, ..." when it exits.
+direct_read_bytes() {
+    kill "$direct_pid"
+    wait "$direct_pid" 2>/dev/null || true
+    python3 - "$T/direct.stats" <<'PY'
+import re, sys
+units = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
+for line in open(sys.argv[1]):
+    m = re.match(r"read: \d+ ops, [\d.]+ s, ([\d.]+) (\w+)", line)
+    if m:
+        print(int(float(m[1]) * units[m[2]]))
+        break
+else:
+    print(0)
+PY
 }
 lu_read_bytes() {
     "$CTL" --socket "$T/control.sock" --json show lu bench |
@@ -63,10 +80,8 @@ copy() { # URI -> prints seconds
     python3 -c "print(f'{$end - $start:.2f}')"
 }
 
-before=$(path_read_bytes)
-t_direct=$(copy "nbd+unix:///?socket=$T/a.sock")
-sleep 0.2 # the stats line is written as the connection closes
-direct_bytes=$(($(path_read_bytes) - before))
+t_direct=$(copy "nbd+unix:///?socket=$T/direct.sock")
+direct_bytes=$(direct_read_bytes)
 before_lu=$(lu_read_bytes)
 t_mpiod=$(copy "nbd+unix:///?socket=$T/run/bench.sock")
 mpiod_bytes=$(($(lu_read_bytes) - before_lu))
