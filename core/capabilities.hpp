@@ -18,10 +18,14 @@ struct Capabilities {
     bool can_trim = false;
     bool can_write_zeroes = false;
     bool can_multi_conn = false; // a flush on one connection covers writes made on others
+    // Optional on a path: without them the engine answers block status "all data" and
+    // cache "done" itself, so an LU offers both whatever its paths can.
+    bool can_block_status = false;
+    bool can_cache = false;
 
     /// True when a device with these capabilities can serve everything `promised`
     /// advertises: limits at least as wide, writable if it is, every operation it offers.
-    /// Multi-conn and the preferred block size are hints and not compared.
+    /// Multi-conn, the preferred block size, block status and cache are hints and not compared.
     bool covers(const Capabilities& promised) const noexcept {
         return what_lacks(promised).empty();
     }

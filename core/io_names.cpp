@@ -22,6 +22,10 @@ std::string_view to_string(IoOp op) noexcept {
         return "trim";
     case IoOp::write_zeroes:
         return "write_zeroes";
+    case IoOp::block_status:
+        return "block_status";
+    case IoOp::cache:
+        return "cache";
     }
     return "?";
 }

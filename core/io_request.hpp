@@ -8,9 +8,13 @@
 #include <memory>
 #include <string_view>
 
+#include "core/block_status.hpp"
+
 namespace mpiod {
 
-enum class IoOp : std::uint8_t { read, write, flush, trim, write_zeroes };
+/// block_status asks how a range is allocated (the answer goes to IoRequest::extents);
+/// cache asks the storage to prefetch a range. Neither changes data: they travel like reads.
+enum class IoOp : std::uint8_t { read, write, flush, trim, write_zeroes, block_status, cache };
 
 std::string_view to_string(IoOp op) noexcept;
 
@@ -26,9 +30,10 @@ struct IoRequest {
     IoOp op = IoOp::read;
     std::uint64_t offset = 0;
     std::uint32_t length = 0;
-    IoBuffer data;        // read and write only
-    bool fua = false;     // write, trim, write_zeroes: durable before completion
-    bool no_hole = false; // write_zeroes: do not deallocate
+    IoBuffer data;           // read and write only
+    bool fua = false;        // write, trim, write_zeroes: durable before completion
+    bool no_hole = false;    // write_zeroes: do not deallocate
+    BlockExtentsPtr extents; // block_status: where the path's answer goes (on success)
 
     bool carries_data() const noexcept { return op == IoOp::read || op == IoOp::write; }
     bool modifies() const noexcept {

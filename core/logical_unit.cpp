@@ -53,6 +53,9 @@ void LogicalUnit::submit(IoRequest request, IoCompletion done) {
     r->io = std::move(request);
     r->done = std::move(done);
     r->submitted = clock_->now();
+    if (r->io.op == IoOp::block_status && !r->io.extents) {
+        r->io.extents = std::make_shared<BlockExtents>();
+    }
     ++in_flight_;
     ++submitting_;
     dispatch(*r);
@@ -76,7 +79,22 @@ void LogicalUnit::dispatch(EngineIo& r) {
         queue_or_fail(r);
         return;
     }
+    if (answered_for_path(r, *p)) {
+        return;
+    }
     start_on(r, *p);
+}
+
+bool LogicalUnit::answered_for_path(EngineIo& r, const Path& p) {
+    // Asking a path that cannot tell would only fail: "all data" is always a true answer
+    // (nothing is promised to be a hole), and a prefetch nobody can do is done.
+    if (r.io.op == IoOp::block_status && !p.reported_block_status) {
+        *r.io.extents = all_data(r.io.length);
+    } else if (!(r.io.op == IoOp::cache && !p.reported_cache)) {
+        return false;
+    }
+    finish(r, IoResult::success());
+    return true;
 }
 
 Path* LogicalUnit::select_path(const IoRequest& io) {
@@ -134,6 +152,9 @@ void LogicalUnit::on_attempt_done(EngineIo& r, Path& p, IoResult result) {
         p.last_good = now;
         if (r.io.modifies() && !r.io.fua) {
             p.dirty = true;
+        }
+        if (r.io.op == IoOp::block_status) {
+            normalize_extents(*r.io.extents, r.io.length);
         }
     }
     const auto decision = decide(result, r.attempts, RetryLimits::for_paths(paths_.size()));

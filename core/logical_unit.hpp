@@ -102,6 +102,8 @@ private:
     void dispatch_flush(EngineIo& r);
     Path* select_path(const IoRequest& io);
     void start_on(EngineIo& r, Path& p);
+    /// Block status or cache a path cannot do, answered by the engine instead: true if so.
+    bool answered_for_path(EngineIo& r, const Path& p);
     void on_attempt_done(EngineIo& r, Path& p, IoResult result);
     void finish(EngineIo& r, IoResult result);
     void complete(EngineIo& r, IoResult result);

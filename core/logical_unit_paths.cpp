@@ -42,6 +42,8 @@ ControlResult<> LogicalUnit::add_path(PathSpec spec) {
 }
 
 std::string LogicalUnit::admit(Path& p, const TransportInfo& ti) {
+    p.reported_block_status = ti.can_block_status;
+    p.reported_cache = ti.can_cache;
     if (!ready_) {
         adopt_geometry(ti);
     }

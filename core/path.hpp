@@ -85,6 +85,8 @@ public:
     std::uint64_t reported_size = 0;
     PathAccess access = PathAccess::optimized; // ALUA state, from open and later reports
     std::string access_detail;                 // e.g. "tpg 1"
+    bool reported_block_status = false;        // it answers block status itself
+    bool reported_cache = false;               // it takes cache (prefetch) requests
     std::string last_error;
 
     // ---- the engine's bookkeeping ----

@@ -8,7 +8,7 @@ packages=(
     libboost1.81-dev libnbd-dev libiscsi-dev libspdlog-dev libyaml-cpp-dev libcli11-dev
     nlohmann-json3-dev libnl-genl-3-dev libfuse3-dev libsystemd-dev catch2
     nbdkit libnbd-bin python3 python3-libnbd fio fuse3 e2fsprogs util-linux kmod
-    qemu-system-x86 busybox-static cpio
+    qemu-system-x86 qemu-utils busybox-static cpio
     scdoc systemd man-db tgt
     curl prometheus
     clang libclang-rt-14-dev

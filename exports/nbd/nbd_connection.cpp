@@ -87,13 +87,13 @@ void NbdConnection::on_handshake(std::exception_ptr error, HandshakeOutcome outc
         }
         return;
     }
-    start_transmission(std::move(outcome.target));
+    start_transmission(std::move(outcome.target), outcome.negotiated);
 }
 
-void NbdConnection::start_transmission(std::shared_ptr<IoTarget> target) {
+void NbdConnection::start_transmission(std::shared_ptr<IoTarget> target, Negotiated negotiated) {
     handshake_timer_.cancel();
     target_ = std::move(target);
-    advertised_ = Advertised::from(target_->export_info());
+    advertised_ = Advertised::from(target_->export_info(), negotiated);
     in_ = std::make_unique_for_overwrite<std::byte[]>(limits_.read_buffer_bytes);
     spdlog::debug("nbd: connection {} from {} serves '{}'", id_, peer_, target_->name());
     read_more();
@@ -244,7 +244,25 @@ void NbdConnection::refuse(const RequestHeader& h, std::uint32_t error) {
     spdlog::debug("nbd: connection {}: command {} offset {} length {} refused: error {}", id_,
                   h.type, h.offset, h.length, error);
     ++in_flight_;
-    queue_reply({encode_simple_reply(error, h.cookie), nullptr, 0, 0});
+    queue_reply(error_reply(h, error, 0));
+}
+
+NbdConnection::Reply NbdConnection::error_reply(const RequestHeader& h, std::uint32_t error,
+                                                std::uint32_t charge) const {
+    Reply r;
+    r.charge = charge;
+    // Structured replies forbid a simple reply to READ, even an error, and BLOCK_STATUS is
+    // answered with chunks only; anything else may keep the simple reply.
+    if (advertised_.negotiated.structured && (h.type == cmd_read || h.type == cmd_block_status)) {
+        const auto chunk = encode_error_chunk(error, h.cookie);
+        std::copy(chunk.begin(), chunk.end(), r.header.begin());
+        r.header_size = static_cast<std::uint8_t>(chunk.size());
+    } else {
+        const auto simple = encode_simple_reply(error, h.cookie);
+        std::copy(simple.begin(), simple.end(), r.header.begin());
+        r.header_size = static_cast<std::uint8_t>(simple.size());
+    }
+    return r;
 }
 
 void NbdConnection::read_more() {
@@ -303,38 +321,64 @@ void NbdConnection::submit(const RequestHeader& h, IoBuffer payload) {
     in_flight_bytes_ += charge;
     IoRequest request = to_io_request(h);
     if (request.length == 0 && request.op != IoOp::flush) {
-        // A zero-length TRIM or WRITE_ZEROES changes nothing; targets need not see it.
-        queue_reply({encode_simple_reply(error_none, h.cookie), nullptr, 0, charge});
+        // A zero-length TRIM, WRITE_ZEROES or CACHE changes nothing; targets need not see it.
+        queue_reply(error_reply(h, error_none, charge));
         return;
     }
-    IoBuffer reply_data;
-    std::uint32_t reply_length = 0;
+    Submitted s{h.cookie, h.type, h.flags, h.offset, h.length, charge, nullptr, nullptr};
     if (request.op == IoOp::read) {
         payload = make_io_buffer(h.length);
-        reply_data = payload;
-        reply_length = h.length;
+        s.data = payload;
+    } else if (request.op == IoOp::block_status) {
+        s.extents = std::make_shared<BlockExtents>();
+        request.extents = s.extents;
     }
     request.data = std::move(payload);
     target_->submit(std::move(request),
-                    [self = shared_from_this(), cookie = h.cookie, data = std::move(reply_data),
-                     reply_length, charge](IoResult result) mutable {
-                        self->on_complete(cookie, result, std::move(data), reply_length, charge);
+                    [self = shared_from_this(), s = std::move(s)](IoResult result) mutable {
+                        self->on_complete(std::move(s), result);
                     });
 }
 
-void NbdConnection::on_complete(std::uint64_t cookie, IoResult result, IoBuffer data,
-                                std::uint32_t data_length, std::uint32_t charge) {
+void NbdConnection::on_complete(Submitted s, IoResult result) {
     if (closed_) {
         return; // the client is gone; the buffer is released with this handler
     }
     const std::uint32_t error = to_nbd_error(result);
+    RequestHeader h;
+    h.cookie = s.cookie;
+    h.type = s.type;
     if (error != error_none) {
-        data.reset();
-        data_length = 0;
-    } else if (result.data) {
-        data = std::move(result.data); // the submitted buffer may still be written late
+        queue_reply(error_reply(h, error, s.charge));
+        return;
     }
-    queue_reply({encode_simple_reply(error, cookie), std::move(data), data_length, charge});
+    if (result.data) {
+        s.data = std::move(result.data); // the submitted buffer may still be written late
+    }
+    Reply r;
+    r.charge = s.charge;
+    if (s.type == cmd_block_status) {
+        // Never past the request, never empty, neighbours merged: whatever the target sent.
+        // REQ_ONE keeps the first extent only.
+        BlockExtents& extents = *s.extents;
+        normalize_extents(extents, s.length);
+        const std::size_t count = (s.flags & cmd_flag_req_one) != 0 ? 1 : extents.size();
+        append_block_status_chunk(r.body, s.cookie, base_allocation_id,
+                                  std::span<const BlockExtent>(extents.data(), count));
+    } else if (s.type == cmd_read && advertised_.negotiated.structured) {
+        const auto chunk = encode_read_chunk(s.cookie, s.offset, s.length);
+        std::copy(chunk.begin(), chunk.end(), r.header.begin());
+        r.header_size = static_cast<std::uint8_t>(chunk.size());
+        r.data = std::move(s.data);
+        r.data_length = s.length;
+    } else {
+        r = error_reply(h, error_none, s.charge);
+        if (s.type == cmd_read) {
+            r.data = std::move(s.data);
+            r.data_length = s.length;
+        }
+    }
+    queue_reply(std::move(r));
 }
 
 void NbdConnection::queue_reply(Reply reply) {
@@ -357,9 +401,14 @@ void NbdConnection::start_write() {
     writing_.swap(pending_);
     iov_.clear();
     for (const Reply& r : writing_) {
-        iov_.push_back(asio::buffer(r.header));
+        if (r.header_size > 0) {
+            iov_.push_back(asio::buffer(r.header.data(), r.header_size));
+        }
         if (r.data_length > 0) {
             iov_.push_back(asio::buffer(r.data.get(), r.data_length));
+        }
+        if (!r.body.empty()) {
+            iov_.push_back(asio::buffer(r.body));
         }
     }
     write_active_ = true;

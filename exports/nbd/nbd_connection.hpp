@@ -1,5 +1,6 @@
 // One client connection of the NBD server: the handshake, then the transmission phase with
-// many requests in flight, answered with simple replies in completion order.
+// many requests in flight, answered in completion order: simple replies, or structured ones
+// (READ, BLOCK_STATUS and their errors) once the client negotiated them.
 #pragma once
 
 #include <array>
@@ -35,8 +36,9 @@ public:
 
     /// Greets the client and negotiates; enters transmission on GO / EXPORT_NAME.
     void start_handshake(ExportChoice exports);
-    /// Skips the handshake: the peer (the kernel) already knows size and flags.
-    void start_transmission(std::shared_ptr<IoTarget> target);
+    /// Skips the handshake: the peer (the kernel) already knows size and flags. Simple
+    /// replies unless `negotiated` says otherwise.
+    void start_transmission(std::shared_ptr<IoTarget> target, Negotiated negotiated = {});
     /// Closes the socket at once; replies not yet written and later completions are dropped.
     void close(std::string_view reason = "closed by the server");
     /// Serves on, and shuts the socket down at the first moment nothing is owed: no request
@@ -51,10 +53,23 @@ public:
 
 private:
     struct Reply {
-        std::array<std::byte, 16> header;
+        std::array<std::byte, read_chunk_size> header{}; // a simple reply or one chunk's start
+        std::uint8_t header_size = 0;
         IoBuffer data; // READ payload; null for every other reply
         std::uint32_t data_length = 0;
-        std::uint32_t charge = 0; // payload bytes counted against max_in_flight_bytes
+        std::vector<std::byte> body; // a BLOCK_STATUS chunk, whole
+        std::uint32_t charge = 0;    // payload bytes counted against max_in_flight_bytes
+    };
+    /// A request submitted to the target: what its reply needs.
+    struct Submitted {
+        std::uint64_t cookie = 0;
+        std::uint16_t type = 0;
+        std::uint16_t flags = 0;
+        std::uint64_t offset = 0;
+        std::uint32_t length = 0;
+        std::uint32_t charge = 0;
+        IoBuffer data;           // READ: where the target puts the data
+        BlockExtentsPtr extents; // BLOCK_STATUS: where the target puts its answer
     };
 
     /// What parsing can do next: go on, wait for more bytes, or stop (paused, DISC, closed,
@@ -71,8 +86,9 @@ private:
     void on_read(const boost::system::error_code& ec, std::size_t n);
     void receive_payload(const RequestHeader& h);
     void submit(const RequestHeader& h, IoBuffer payload);
-    void on_complete(std::uint64_t cookie, IoResult result, IoBuffer data,
-                     std::uint32_t data_length, std::uint32_t charge);
+    void on_complete(Submitted s, IoResult result);
+    /// The error reply for `h`: a structured error chunk where the protocol wants one.
+    Reply error_reply(const RequestHeader& h, std::uint32_t error, std::uint32_t charge) const;
     void queue_reply(Reply reply);
     void start_write();
     void on_written(const boost::system::error_code& ec);

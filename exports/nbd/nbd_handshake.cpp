@@ -47,9 +47,9 @@ asio::awaitable<void> discard(NbdSocket& socket, std::uint64_t length) {
 }
 
 void append_info_replies(std::vector<std::byte>& out, std::uint32_t option, const IoTarget& target,
-                         const InfoRequest& request) {
+                         const InfoRequest& request, bool structured) {
     const ExportInfo info = target.export_info();
-    append_info_export(out, option, info.size_bytes, transmission_flags(info));
+    append_info_export(out, option, info.size_bytes, transmission_flags(info, structured));
     if (request.asks(info_name)) {
         append_info_name(out, option, target.name());
     }
@@ -59,7 +59,56 @@ void append_info_replies(std::vector<std::byte>& out, std::uint32_t option, cons
 }
 
 HandshakeOutcome violation(std::string reason) {
-    return {nullptr, std::move(reason), true};
+    return {nullptr, {}, std::move(reason), true};
+}
+
+/// The client's choices so far: structured replies, and the contexts SET_META_CONTEXT chose
+/// (they count only for the export they were chosen for).
+struct Choices {
+    bool structured = false;
+    bool base_allocation = false;
+    std::shared_ptr<IoTarget> meta_target;
+
+    HandshakeOutcome enter(std::shared_ptr<IoTarget> target) const {
+        const bool allocation = base_allocation && meta_target == target;
+        return HandshakeOutcome{std::move(target), Negotiated{structured, allocation}, {}, false};
+    }
+};
+
+/// LIST_META_CONTEXT and SET_META_CONTEXT: one META_CONTEXT reply for base:allocation when a
+/// query selects it (LIST: or when there is no query), then ACK; other queries select nothing.
+void answer_meta_context(std::vector<std::byte>& out, std::uint32_t option,
+                         std::span<const std::byte> data, const ExportChoice& exports,
+                         Choices& choices) {
+    if (!choices.structured) {
+        append_option_error(out, option, rep_err_invalid,
+                            "meta contexts need NBD_OPT_STRUCTURED_REPLY first");
+        return;
+    }
+    auto request = parse_meta_context_request(data);
+    if (!request) {
+        append_option_error(out, option, rep_err_invalid, "malformed meta context request");
+        return;
+    }
+    auto target = exports.find(request->name);
+    if (!target) {
+        append_option_error(out, option, rep_err_unknown,
+                            fmt::format("no export named '{}'", request->name));
+        return;
+    }
+    const bool list = option == opt_list_meta_context;
+    const bool selected =
+        (list && request->queries.empty()) ||
+        std::any_of(request->queries.begin(), request->queries.end(),
+                    [](const std::string& q) { return selects_base_allocation(q); });
+    if (selected) {
+        append_meta_context_reply(out, option, list ? 0 : base_allocation_id, base_allocation);
+    }
+    if (!list) {
+        choices.base_allocation = selected;
+        choices.meta_target = selected ? std::move(target) : nullptr;
+    }
+    append_option_reply(out, option, rep_ack);
 }
 
 asio::awaitable<HandshakeOutcome> haggle(NbdSocket& socket, const ExportChoice& exports,
@@ -77,6 +126,7 @@ asio::awaitable<HandshakeOutcome> haggle(NbdSocket& socket, const ExportChoice& 
 
     std::vector<std::byte> data;
     std::vector<std::byte> out;
+    Choices choices;
     for (std::uint32_t count = 0;; ++count) {
         if (count == limits.max_options) {
             co_return violation(fmt::format("more than {} options", limits.max_options));
@@ -112,9 +162,10 @@ asio::awaitable<HandshakeOutcome> haggle(NbdSocket& socket, const ExportChoice& 
                     fmt::format("NBD_OPT_EXPORT_NAME of unknown export '{}'", name));
             }
             const ExportInfo info = target->export_info();
-            append_export_name_reply(out, info.size_bytes, transmission_flags(info), no_zeroes);
+            append_export_name_reply(out, info.size_bytes,
+                                     transmission_flags(info, choices.structured), no_zeroes);
             co_await asio::async_write(socket, asio::buffer(out), asio::use_awaitable);
-            co_return HandshakeOutcome{std::move(target), {}, false};
+            co_return choices.enter(std::move(target));
         }
         case opt_abort: {
             append_option_reply(out, option, rep_ack);
@@ -123,7 +174,7 @@ asio::awaitable<HandshakeOutcome> haggle(NbdSocket& socket, const ExportChoice& 
                                                       asio::as_tuple(asio::use_awaitable));
             (void)ec;
             (void)n;
-            co_return HandshakeOutcome{nullptr, "client sent NBD_OPT_ABORT", false};
+            co_return HandshakeOutcome{nullptr, {}, "client sent NBD_OPT_ABORT", false};
         }
         case opt_list:
             if (!data.empty()) {
@@ -148,15 +199,28 @@ asio::awaitable<HandshakeOutcome> haggle(NbdSocket& socket, const ExportChoice& 
                                     fmt::format("no export named '{}'", request->name));
                 break;
             }
-            append_info_replies(out, option, *target, *request);
+            append_info_replies(out, option, *target, *request, choices.structured);
             co_await asio::async_write(socket, asio::buffer(out), asio::use_awaitable);
             if (option == opt_go) {
-                co_return HandshakeOutcome{std::move(target), {}, false};
+                co_return choices.enter(std::move(target));
             }
             continue;
         }
+        case opt_structured_reply:
+            if (!data.empty()) {
+                append_option_error(out, option, rep_err_invalid,
+                                    "NBD_OPT_STRUCTURED_REPLY takes no data");
+                break;
+            }
+            choices.structured = true;
+            append_option_reply(out, option, rep_ack);
+            break;
+        case opt_list_meta_context:
+        case opt_set_meta_context:
+            answer_meta_context(out, option, data, exports, choices);
+            break;
         default:
-            // STARTTLS, STRUCTURED_REPLY, meta contexts and unknown options alike.
+            // STARTTLS, extended headers and unknown options alike.
             append_option_error(out, option, rep_err_unsup, "option not supported");
             break;
         }
@@ -173,6 +237,7 @@ asio::awaitable<HandshakeOutcome> negotiate(NbdSocket& socket, ExportChoice expo
     } catch (const boost::system::system_error& e) {
         const bool eof = e.code() == asio::error::eof;
         co_return HandshakeOutcome{nullptr,
+                                   {},
                                    eof ? std::string("client closed during the handshake")
                                        : "handshake I/O failed: " + e.code().message(),
                                    false};

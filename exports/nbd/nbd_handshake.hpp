@@ -1,6 +1,7 @@
 // The fixed-newstyle handshake of one connection, from the greeting to NBD_OPT_GO or
-// NBD_OPT_EXPORT_NAME. Simple replies only: structured replies, meta contexts and TLS are
-// answered NBD_REP_ERR_UNSUP, which every client handles.
+// NBD_OPT_EXPORT_NAME: structured replies and the base:allocation meta context when the
+// client asks; TLS and extended headers are answered NBD_REP_ERR_UNSUP, which every client
+// handles.
 #pragma once
 
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "core/io_target.hpp"
 #include "exports/nbd/nbd_limits.hpp"
+#include "exports/nbd/nbd_request_check.hpp"
 
 namespace mpiod::nbd {
 
@@ -27,6 +29,7 @@ struct ExportChoice {
 
 struct HandshakeOutcome {
     std::shared_ptr<IoTarget> target; // set when the client entered the transmission phase
+    Negotiated negotiated;            // what the transmission phase speaks
     std::string reason;               // otherwise why the connection ends
     bool violation = false;           // the reason is the client's fault (logged at warn)
 };

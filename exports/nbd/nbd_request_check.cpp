@@ -17,7 +17,9 @@ CommandRules rules_for(std::uint16_t type, const Advertised& adv) noexcept {
     const std::uint16_t fua_flag = fua ? cmd_flag_fua : 0;
     switch (type) {
     case cmd_read:
-        return {true, false, fua_flag};
+        return {true, false,
+                static_cast<std::uint16_t>(fua_flag |
+                                           ((adv.flags & flag_send_df) != 0 ? cmd_flag_df : 0))};
     case cmd_write:
         return {true, true, fua_flag};
     case cmd_flush:
@@ -27,6 +29,11 @@ CommandRules rules_for(std::uint16_t type, const Advertised& adv) noexcept {
     case cmd_write_zeroes:
         return {(adv.flags & flag_send_write_zeroes) != 0, true,
                 static_cast<std::uint16_t>(fua_flag | cmd_flag_no_hole)};
+    case cmd_cache:
+        return {(adv.flags & flag_send_cache) != 0, false, 0};
+    case cmd_block_status:
+        return {adv.negotiated.structured && adv.negotiated.base_allocation, false,
+                cmd_flag_req_one};
     default:
         return {};
     }
@@ -34,7 +41,7 @@ CommandRules rules_for(std::uint16_t type, const Advertised& adv) noexcept {
 
 bool is_known_command(std::uint16_t type) noexcept {
     return type == cmd_read || type == cmd_write || type == cmd_flush || type == cmd_trim ||
-           type == cmd_write_zeroes;
+           type == cmd_write_zeroes || type == cmd_cache || type == cmd_block_status;
 }
 
 } // namespace
@@ -55,6 +62,9 @@ std::uint32_t check_request(const RequestHeader& h, const Advertised& adv) noexc
     }
     const bool carries_data = h.type == cmd_read || h.type == cmd_write;
     if (carries_data && (h.length == 0 || h.length > adv.sizes.maximum)) {
+        return error_inval;
+    }
+    if (h.type == cmd_block_status && h.length == 0) {
         return error_inval;
     }
     const std::uint64_t size = adv.info.size_bytes;
@@ -82,6 +92,12 @@ IoRequest to_io_request(const RequestHeader& h) noexcept {
         break;
     case cmd_trim:
         r.op = IoOp::trim;
+        break;
+    case cmd_cache:
+        r.op = IoOp::cache;
+        break;
+    case cmd_block_status:
+        r.op = IoOp::block_status;
         break;
     default:
         r.op = IoOp::write_zeroes;

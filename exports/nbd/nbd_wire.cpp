@@ -106,6 +106,47 @@ std::optional<InfoRequest> parse_info_request(std::span<const std::byte> data) {
     return r;
 }
 
+std::optional<MetaContextRequest> parse_meta_context_request(std::span<const std::byte> data) {
+    // Layout: 32-bit name length, name, 32-bit query count, count x (32-bit length, query).
+    std::size_t at = 0;
+    auto take_string = [&](std::string& out) {
+        if (data.size() - at < 4) {
+            return false;
+        }
+        const std::uint64_t length = load_be32(data.data() + at);
+        at += 4;
+        if (length > data.size() - at) {
+            return false;
+        }
+        out.assign(reinterpret_cast<const char*>(data.data() + at), length);
+        at += length;
+        return true;
+    };
+    MetaContextRequest r;
+    if (!take_string(r.name) || data.size() - at < 4) {
+        return std::nullopt;
+    }
+    const std::uint32_t count = load_be32(data.data() + at);
+    at += 4;
+    if (count > (data.size() - at) / 4) {
+        return std::nullopt; // each query takes at least its length field
+    }
+    r.queries.resize(count);
+    for (auto& q : r.queries) {
+        if (!take_string(q)) {
+            return std::nullopt;
+        }
+    }
+    if (at != data.size()) {
+        return std::nullopt;
+    }
+    return r;
+}
+
+bool selects_base_allocation(std::string_view query) noexcept {
+    return query == "base:" || query == base_allocation;
+}
+
 BlockSizes block_sizes(const ExportInfo& info) noexcept {
     BlockSizes s;
     s.minimum = round_up_pow2(info.min_block, 64u << 10);
@@ -121,8 +162,11 @@ BlockSizes block_sizes(const ExportInfo& info) noexcept {
     return s;
 }
 
-std::uint16_t transmission_flags(const ExportInfo& info) noexcept {
-    std::uint16_t f = flag_has_flags;
+std::uint16_t transmission_flags(const ExportInfo& info, bool structured) noexcept {
+    std::uint16_t f = flag_has_flags | flag_send_cache;
+    if (structured) {
+        f |= flag_send_df;
+    }
     if (info.read_only) {
         f |= flag_read_only;
     }
@@ -191,6 +235,49 @@ std::array<std::byte, simple_reply_size> encode_simple_reply(std::uint32_t error
     return b;
 }
 
+namespace {
+
+void store_chunk_header(std::byte* p, std::uint16_t type, std::uint64_t cookie,
+                        std::uint32_t length) noexcept {
+    store_be32(p, structured_reply_magic);
+    store_be16(p + 4, reply_flag_done);
+    store_be16(p + 6, type);
+    store_be64(p + 8, cookie);
+    store_be32(p + 16, length);
+}
+
+} // namespace
+
+std::array<std::byte, read_chunk_size> encode_read_chunk(std::uint64_t cookie, std::uint64_t offset,
+                                                         std::uint32_t data_length) noexcept {
+    std::array<std::byte, read_chunk_size> b{};
+    store_chunk_header(b.data(), reply_type_offset_data, cookie, 8 + data_length);
+    store_be64(b.data() + chunk_header_size, offset);
+    return b;
+}
+
+std::array<std::byte, error_chunk_size> encode_error_chunk(std::uint32_t error,
+                                                           std::uint64_t cookie) noexcept {
+    std::array<std::byte, error_chunk_size> b{};
+    store_chunk_header(b.data(), reply_type_error, cookie, 6);
+    store_be32(b.data() + chunk_header_size, error);
+    store_be16(b.data() + chunk_header_size + 4, 0); // no message
+    return b;
+}
+
+void append_block_status_chunk(std::vector<std::byte>& out, std::uint64_t cookie,
+                               std::uint32_t context_id, std::span<const BlockExtent> extents) {
+    std::byte header[chunk_header_size];
+    store_chunk_header(header, reply_type_block_status, cookie,
+                       static_cast<std::uint32_t>(4 + 8 * extents.size()));
+    append_bytes(out, header, sizeof header);
+    append_be32(out, context_id);
+    for (const BlockExtent& e : extents) {
+        append_be32(out, e.length);
+        append_be32(out, (e.hole ? state_hole : 0) | (e.zero ? state_zero : 0));
+    }
+}
+
 void append_option_reply(std::vector<std::byte>& out, std::uint32_t option, std::uint32_t type,
                          std::span<const std::byte> data) {
     append_reply_header(out, option, type, static_cast<std::uint32_t>(data.size()));
@@ -215,6 +302,13 @@ void append_info_export(std::vector<std::byte>& out, std::uint32_t option, std::
     append_be16(out, info_export);
     append_be64(out, size);
     append_be16(out, flags);
+}
+
+void append_meta_context_reply(std::vector<std::byte>& out, std::uint32_t option,
+                               std::uint32_t context_id, std::string_view name) {
+    append_reply_header(out, option, rep_meta_context, static_cast<std::uint32_t>(4 + name.size()));
+    append_be32(out, context_id);
+    append_bytes(out, name.data(), name.size());
 }
 
 void append_info_name(std::vector<std::byte>& out, std::uint32_t option, std::string_view name) {

@@ -23,6 +23,7 @@ inline constexpr std::uint64_t option_magic = 0x49484156454f5054;       // "IHAV
 inline constexpr std::uint64_t option_reply_magic = 0x0003e889045565a9; // option replies
 inline constexpr std::uint32_t request_magic = 0x25609513;
 inline constexpr std::uint32_t simple_reply_magic = 0x67446698;
+inline constexpr std::uint32_t structured_reply_magic = 0x668e33ef;
 
 // Handshake flags the server sends, and the client flags it answers with.
 inline constexpr std::uint16_t handshake_fixed_newstyle = 1u << 0;
@@ -46,6 +47,7 @@ inline constexpr std::uint32_t opt_set_meta_context = 10;
 inline constexpr std::uint32_t rep_ack = 1;
 inline constexpr std::uint32_t rep_server = 2;
 inline constexpr std::uint32_t rep_info = 3;
+inline constexpr std::uint32_t rep_meta_context = 4;
 inline constexpr std::uint32_t rep_err_unsup = (1u << 31) + 1;
 inline constexpr std::uint32_t rep_err_policy = (1u << 31) + 2;
 inline constexpr std::uint32_t rep_err_invalid = (1u << 31) + 3;
@@ -87,6 +89,22 @@ inline constexpr std::uint16_t cmd_flag_df = 1u << 2;
 inline constexpr std::uint16_t cmd_flag_req_one = 1u << 3;
 inline constexpr std::uint16_t cmd_flag_fast_zero = 1u << 4;
 
+// Structured reply chunks (NBD_REPLY_FLAG_*, NBD_REPLY_TYPE_*) and base:allocation's flags.
+inline constexpr std::uint16_t reply_flag_done = 1u << 0;
+inline constexpr std::uint16_t reply_type_none = 0;
+inline constexpr std::uint16_t reply_type_offset_data = 1;
+inline constexpr std::uint16_t reply_type_offset_hole = 2;
+inline constexpr std::uint16_t reply_type_block_status = 5;
+inline constexpr std::uint16_t reply_type_error = (1u << 15) + 1;
+inline constexpr std::uint16_t reply_type_error_offset = (1u << 15) + 2;
+inline constexpr std::uint32_t state_hole = 1u << 0;
+inline constexpr std::uint32_t state_zero = 1u << 1;
+
+/// The one metadata context served, and the id SET_META_CONTEXT gives it (ids are the
+/// server's choice; LIST_META_CONTEXT replies carry 0, as the spec asks).
+inline constexpr std::string_view base_allocation = "base:allocation";
+inline constexpr std::uint32_t base_allocation_id = 1;
+
 // Error values of simple replies (NBD_E*). They equal Linux errno values, but the protocol
 // defines them independently, so they are spelled out.
 inline constexpr std::uint32_t error_none = 0;
@@ -105,6 +123,9 @@ inline constexpr std::size_t option_header_size = 16;  // magic, option, length
 inline constexpr std::size_t request_header_size = 28; // compact request header
 inline constexpr std::size_t simple_reply_size = 16;   // magic, error, cookie
 inline constexpr std::size_t export_name_zeroes = 124; // padding of the legacy reply
+inline constexpr std::size_t chunk_header_size = 20;   // magic, flags, type, cookie, length
+inline constexpr std::size_t read_chunk_size = 28;     // OFFSET_DATA header and its offset
+inline constexpr std::size_t error_chunk_size = 26;    // ERROR header, error, empty message
 
 // Big-endian field access. `p` must hold at least the field's size.
 inline std::uint16_t load_be16(const std::byte* p) noexcept {
@@ -163,6 +184,20 @@ struct InfoRequest {
 /// Empty when the data is malformed (lengths that do not add up): ERR_INVALID.
 std::optional<InfoRequest> parse_info_request(std::span<const std::byte> data);
 
+/// The data of NBD_OPT_LIST_META_CONTEXT / NBD_OPT_SET_META_CONTEXT: an export name and the
+/// queries.
+struct MetaContextRequest {
+    std::string name;
+    std::vector<std::string> queries;
+};
+
+/// Empty when the data is malformed (lengths that do not add up): ERR_INVALID.
+std::optional<MetaContextRequest> parse_meta_context_request(std::span<const std::byte> data);
+
+/// Whether `query` selects base:allocation: the namespace "base:" or the full name. Other
+/// namespaces and names are not served and select nothing.
+bool selects_base_allocation(std::string_view query) noexcept;
+
 /// The largest READ/WRITE payload the server accepts whatever the target allows (the kernel's
 /// and qemu's own limit): bounds the memory one request can make the server allocate.
 inline constexpr std::uint32_t max_payload = 32u << 20;
@@ -180,8 +215,10 @@ struct BlockSizes {
 BlockSizes block_sizes(const ExportInfo& info) noexcept;
 
 /// The transmission flags advertising `info`. A read-only export advertises no write-side
-/// capability (FUA, TRIM, WRITE_ZEROES); FUA is advertised only together with FLUSH.
-std::uint16_t transmission_flags(const ExportInfo& info) noexcept;
+/// capability (FUA, TRIM, WRITE_ZEROES); FUA is advertised only together with FLUSH. CACHE is
+/// always served (the engine completes it when a path cannot prefetch); DF only to a client
+/// that negotiated structured replies (`structured`), as the spec requires.
+std::uint16_t transmission_flags(const ExportInfo& info, bool structured = false) noexcept;
 
 /// The NBD error for a final I/O result (0 for success). EDQUOT/EFBIG become ENOSPC; anything the
 /// protocol cannot express becomes EIO.
@@ -191,6 +228,18 @@ std::uint32_t to_nbd_error(const IoResult& result) noexcept;
 std::array<std::byte, greeting_size> encode_greeting(std::uint16_t handshake_flags) noexcept;
 std::array<std::byte, simple_reply_size> encode_simple_reply(std::uint32_t error,
                                                              std::uint64_t cookie) noexcept;
+
+/// A structured READ reply: one OFFSET_DATA chunk, flagged DONE, for `data_length` bytes at
+/// `offset` (the data follows it on the wire).
+std::array<std::byte, read_chunk_size> encode_read_chunk(std::uint64_t cookie, std::uint64_t offset,
+                                                         std::uint32_t data_length) noexcept;
+/// A structured error reply: one NBD_REPLY_TYPE_ERROR chunk, flagged DONE, no message.
+std::array<std::byte, error_chunk_size> encode_error_chunk(std::uint32_t error,
+                                                           std::uint64_t cookie) noexcept;
+/// A BLOCK_STATUS reply for `context_id`: one chunk, flagged DONE, with the extents as
+/// (length, NBD_STATE_* flags) pairs.
+void append_block_status_chunk(std::vector<std::byte>& out, std::uint64_t cookie,
+                               std::uint32_t context_id, std::span<const BlockExtent> extents);
 
 /// Appends one option reply (header and data) to `out`.
 void append_option_reply(std::vector<std::byte>& out, std::uint32_t option, std::uint32_t type,
@@ -203,6 +252,9 @@ void append_server_reply(std::vector<std::byte>& out, std::uint32_t option, std:
 /// NBD_REP_INFO replies.
 void append_info_export(std::vector<std::byte>& out, std::uint32_t option, std::uint64_t size,
                         std::uint16_t flags);
+/// NBD_REP_META_CONTEXT naming one context and its id.
+void append_meta_context_reply(std::vector<std::byte>& out, std::uint32_t option,
+                               std::uint32_t context_id, std::string_view name);
 void append_info_name(std::vector<std::byte>& out, std::uint32_t option, std::string_view name);
 void append_info_block_size(std::vector<std::byte>& out, std::uint32_t option,
                             const BlockSizes& sizes);

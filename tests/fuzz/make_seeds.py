@@ -21,7 +21,7 @@ OPT = dict(export_name=1, abort=2, list=3, starttls=5, info=6, go=7, structured_
            list_meta_context=9, set_meta_context=10)
 INFO_NAME, INFO_BLOCK_SIZE = 1, 3
 CMD = dict(read=0, write=1, disc=2, flush=3, trim=4, cache=5, write_zeroes=6, block_status=7)
-FLAG_FUA, FLAG_NO_HOLE = 1, 2
+FLAG_FUA, FLAG_NO_HOLE, FLAG_DF, FLAG_REQ_ONE = 1, 2, 4, 8
 
 
 def option(opt, data=b"", length=None):
@@ -39,6 +39,12 @@ def request(cmd, cookie, offset=0, length=0, flags=0, payload=None):
     if cmd == "write":
         header += bytes([cookie & 0xFF]) * length if payload is None else payload
     return header
+
+
+def meta_request(name, queries):
+    raw = name.encode()
+    return struct.pack(">I", len(raw)) + raw + struct.pack(">I", len(queries)) + b"".join(
+        struct.pack(">I", len(q)) + q.encode() for q in queries)
 
 
 def disc(cookie=99):
@@ -73,9 +79,21 @@ def handshake_seeds():
         "list-with-data": flags() + option(OPT["list"], b"x") + option(OPT["abort"]),
         "starttls": flags() + option(OPT["starttls"]) + option(OPT["abort"]),
         "structured-reply": flags() + option(OPT["structured_reply"]) + option(
-            OPT["go"], info_request("lun0")) + disc(),
-        "meta-contexts": flags() + option(OPT["list_meta_context"], info_request(
-            "lun0")) + option(OPT["set_meta_context"], info_request("lun0")),
+            OPT["go"], info_request("lun0")) + request("read", 1, 0, 512, FLAG_DF) + disc(),
+        "meta-contexts": flags() + option(OPT["list_meta_context"], meta_request(
+            "lun0", [])) + option(OPT["structured_reply"], b"x") + option(
+                OPT["structured_reply"]) + option(OPT["list_meta_context"], meta_request(
+                    "lun0", [])) + option(OPT["list_meta_context"], meta_request(
+                        "", ["base:", "x-other:thing"])) + option(
+                            OPT["set_meta_context"], meta_request("lun9", ["base:allocation"])) +
+        option(OPT["set_meta_context"], b"\x00\x00\x00\x04lun0\x00\x00\x00\x05") + option(
+            OPT["set_meta_context"], meta_request("lun0", ["base:allocation"])) + option(
+                OPT["go"], info_request("lun0")) + request("block_status", 1, 0, 65536) +
+        request("block_status", 2, 512, 4096, FLAG_REQ_ONE) + request("cache", 3, 0, 4096) +
+        disc(),
+        "meta-context-other-export": flags() + option(OPT["structured_reply"]) + option(
+            OPT["set_meta_context"], meta_request("lun1", ["base:"])) + option(
+                OPT["go"], info_request("lun0")) + request("block_status", 1, 0, 512) + disc(),
         "unknown-option": flags() + option(0x1234, b"abc") + option(OPT["abort"]),
         "info-unknown-name": flags() + option(OPT["info"], info_request("nope")) + option(
             OPT["go"], info_request("", [INFO_BLOCK_SIZE])),
@@ -94,9 +112,10 @@ def handshake_seeds():
 
 def transmission_seeds():
     # Shape byte (fuzz_nbd_transmission.cpp): 1 read-only, 2 flush, 4 fua, 8 trim,
-    # 16 write-zeroes, 32 min block 512, 64 tight limits, 128 failing target.
+    # 16 write-zeroes, 32 min block 512, 64 tight limits, 128 failing target; then the mode
+    # byte: 0 simple replies, 1 structured replies, 3 structured replies and base:allocation.
     full = 2 | 4 | 8 | 16 | 32
-    seeds = {
+    simple = {
         "read-write-flush-trim-zeroes": bytes([full]) + request("read", 1, 0, 4096) + request(
             "write", 2, 512, 1024, FLAG_FUA) + request("flush", 3) + request(
                 "trim", 4, 4096, 8192) + request("write_zeroes", 5, 0, 512, FLAG_NO_HOLE) +
@@ -124,6 +143,22 @@ def transmission_seeds():
         "partial-header": bytes([0]) + request("read", 1, 0, 512)[:20],
         "no-disc": bytes([full]) + request("write", 1, 0, 512) + request("read", 2, 0, 512),
     }
+    seeds = {name: data[:1] + b"\x00" + data[1:] for name, data in simple.items()}
+    seeds.update({
+        "structured-reads-and-errors": bytes([full | 128, 1]) + request("read", 1, 0, 512) +
+        request("read", 2, 0, 512, FLAG_DF) + request("read", 3, 0, 0) + request(
+            "read", 4, 1 << 30, 512) + request("read", 5, 512, 4096, FLAG_DF) + request(
+                "block_status", 6, 0, 512) + request("write", 7, 0, 512) + disc(),
+        "block-status": bytes([full, 3]) + request("write", 1, 65536, 8192) + request(
+            "block_status", 2, 0, 262144) + request("block_status", 3, 61440, 65536,
+                                                    FLAG_REQ_ONE) + request(
+            "block_status", 4, 0, 0) + request("block_status", 5, 266240, 4096) + request(
+                "block_status", 6, 0, 512, FLAG_FUA) + request("cache", 7, 0, 4096) + request(
+                    "cache", 8, 266240, 4096) + disc(),
+        "block-status-failing-tight": bytes([full | 64 | 128, 3]) + b"".join(
+            request("block_status", c, 512 * c, 8192, FLAG_REQ_ONE * (c % 2))
+            for c in range(1, 9)) + disc(),
+    })
     for name, data in seeds.items():
         write("fuzz_nbd_transmission", name, data)
 

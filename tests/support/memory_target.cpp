@@ -75,6 +75,13 @@ bool MemoryTarget::honours_contract(const IoRequest& r) const noexcept {
             return false;
         }
         break;
+    case IoOp::block_status:
+        if (!r.extents || r.length == 0) {
+            return false;
+        }
+        break;
+    case IoOp::cache:
+        break;
     }
     if (r.fua && !info_.can_fua) {
         return false;
@@ -96,6 +103,17 @@ IoResult MemoryTarget::perform(const IoRequest& r) {
         std::memset(at, 0, r.length);
         break;
     case IoOp::flush:
+    case IoOp::cache:
+        break;
+    case IoOp::block_status:
+        r.extents->clear();
+        for (std::uint32_t done = 0; done < r.length;) {
+            const std::uint32_t n = std::min(extent_piece, r.length - done);
+            const bool zero = std::all_of(at + done, at + done + n,
+                                          [](std::byte b) { return b == std::byte{0}; });
+            r.extents->push_back(BlockExtent{n, zero, zero});
+            done += n;
+        }
         break;
     }
     return IoResult::success();

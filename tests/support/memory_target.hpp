@@ -38,6 +38,9 @@ public:
         info_.size_bytes = size_bytes;
         store_.resize(size_bytes);
     }
+    /// Block status answers in pieces of this size: all-zero ones are holes reading as zeroes,
+    /// the others data. Unmerged on purpose: merging is the export's and the engine's job.
+    static constexpr std::uint32_t extent_piece = 4096;
     /// Performs and completes every held request, oldest first or newest first.
     void release_held(bool newest_first = false);
 
@@ -76,7 +79,7 @@ private:
     IoResult fail_result_;
 
     std::uint64_t requests_seen_ = 0;
-    std::array<std::uint64_t, 5> per_op_{};
+    std::array<std::uint64_t, 7> per_op_{};
     std::uint64_t contract_violations_ = 0;
     std::size_t outstanding_ = 0;
     std::size_t peak_outstanding_ = 0;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <string_view>
 #include <utility>
 
 #include <boost/asio/error.hpp>
@@ -40,6 +41,8 @@ struct NbdTransport::Command {
     NbdTransport* owner;
     IoBuffer buffer;
     IoCompletion done;
+    BlockExtentsPtr extents_out;                // block status: filled from `extents` on success
+    BlockExtents extents;                       // base:allocation as the server sent it
     IoResult result = IoResult::path(ENOTCONN); // stays so if libnbd frees it without reply
     bool submitting = true;                     // inside nbd_aio_*: issue() finishes it
     bool freed = false;
@@ -78,10 +81,12 @@ void NbdTransport::async_open(OpenCompletion done) {
 #ifdef LIBNBD_HAVE_NBD_SET_PREAD_INITIALIZE
     nbd_set_pread_initialize(h, false); // reads land in buffers we overwrite or discard
 #endif
-    // Simple replies: a read's reply is one header and the data (libnbd reads a structured
-    // reply field by field: four recv() calls per 4 KiB read instead of two), and mpiod uses
-    // nothing structured replies add (holes, block status).
-    nbd_set_request_structured_replies(h, false);
+    // Structured replies only for block status: with them a read's reply costs four recv()
+    // calls per 4 KiB instead of two (libnbd reads a chunk field by field).
+    nbd_set_request_structured_replies(h, opts_.block_status);
+    if (opts_.block_status) {
+        nbd_add_meta_context(h, LIBNBD_CONTEXT_BASE_ALLOCATION);
+    }
     if (nbd_aio_connect_uri(h, uri_.c_str()) == -1) {
         int err = nbd_get_errno();
         std::string why = last_nbd_error("connect failed");
@@ -145,6 +150,8 @@ void NbdTransport::finish_open() {
     info.can_trim = nbd_can_trim(h_) == 1;
     info.can_write_zeroes = nbd_can_zero(h_) == 1;
     info.can_multi_conn = nbd_can_multi_conn(h_) == 1;
+    info.can_block_status = nbd_can_meta_context(h_, LIBNBD_CONTEXT_BASE_ALLOCATION) == 1;
+    info.can_cache = nbd_can_cache(h_) == 1;
     auto block_size = [this](int which, std::uint32_t fallback) -> std::uint32_t {
         int64_t v = nbd_get_block_size(h_, which); // 0: not advertised, -1: error
         return v > 0 && v <= UINT32_MAX ? static_cast<std::uint32_t>(v) : fallback;
@@ -157,10 +164,12 @@ void NbdTransport::finish_open() {
     state_ = State::open;
     open_failures_.reset();
     connect_timer_.cancel();
-    spdlog::info("nbd path {}: open, {} bytes{}{}{}{}{}{}, blocks {}/{}/{}", uri_, info.size_bytes,
-                 info.read_only ? ", read-only" : "", info.can_flush ? ", flush" : "",
-                 info.can_fua ? ", fua" : "", info.can_trim ? ", trim" : "",
-                 info.can_write_zeroes ? ", zero" : "", info.can_multi_conn ? ", multi-conn" : "",
+    spdlog::info("nbd path {}: open, {} bytes{}{}{}{}{}{}{}{}, blocks {}/{}/{}", uri_,
+                 info.size_bytes, info.read_only ? ", read-only" : "",
+                 info.can_flush ? ", flush" : "", info.can_fua ? ", fua" : "",
+                 info.can_trim ? ", trim" : "", info.can_write_zeroes ? ", zero" : "",
+                 info.can_multi_conn ? ", multi-conn" : "",
+                 info.can_block_status ? ", block-status" : "", info.can_cache ? ", cache" : "",
                  info.min_block, info.preferred_block, info.max_request);
     boost::asio::post(ex_, [d = std::move(open_done_), info]() mutable {
         std::move(d)(boost::system::error_code{}, info);
@@ -226,11 +235,12 @@ void NbdTransport::submit(IoRequest request, IoCompletion done) {
 }
 
 void NbdTransport::issue(IoRequest request, IoCompletion done) {
-    if (request.carries_data() && !request.data) {
+    if ((request.carries_data() && !request.data) ||
+        (request.op == IoOp::block_status && !request.extents)) {
         finished_->add(std::move(done), IoResult::target(EINVAL));
         return;
     }
-    auto* cmd = new Command{this, std::move(request.data), std::move(done)};
+    auto* cmd = new Command{this, std::move(request.data), std::move(done), request.extents, {}};
     ++in_flight_;
     nbd_completion_callback cb{
         .callback = &on_command_reply, .user_data = cmd, .free = &on_command_free};
@@ -252,6 +262,14 @@ void NbdTransport::issue(IoRequest request, IoCompletion done) {
     case IoOp::write_zeroes:
         cookie = nbd_aio_zero(h_, request.length, request.offset, cb,
                               fua | (request.no_hole ? LIBNBD_CMD_FLAG_NO_HOLE : 0));
+        break;
+    case IoOp::block_status:
+        cookie = nbd_aio_block_status(
+            h_, request.length, request.offset,
+            nbd_extent_callback{.callback = &on_extents, .user_data = cmd, .free = nullptr}, cb, 0);
+        break;
+    case IoOp::cache:
+        cookie = nbd_aio_cache(h_, request.length, request.offset, cb, 0);
         break;
     }
     cmd->submitting = false;
@@ -277,6 +295,22 @@ int NbdTransport::on_command_reply(void* user_data, int* error) {
     return 1; // retire at once; libnbd calls .free next
 }
 
+int NbdTransport::on_extents(void* user_data, const char* context, std::uint64_t /*offset*/,
+                             std::uint32_t* entries, std::size_t count, int* /*error*/) {
+    // Under the handle lock, like on_command_reply: record only. Entries are (length, flags)
+    // pairs from the request's offset on.
+    if (std::string_view(context) != LIBNBD_CONTEXT_BASE_ALLOCATION) {
+        return 0;
+    }
+    auto& out = static_cast<Command*>(user_data)->extents;
+    out.clear();
+    for (std::size_t i = 0; i + 1 < count; i += 2) {
+        out.push_back(BlockExtent{entries[i], (entries[i + 1] & LIBNBD_STATE_HOLE) != 0,
+                                  (entries[i + 1] & LIBNBD_STATE_ZERO) != 0});
+    }
+    return 0;
+}
+
 void NbdTransport::on_command_free(void* user_data) {
     auto* cmd = static_cast<Command*>(user_data);
     cmd->freed = true;
@@ -288,6 +322,9 @@ void NbdTransport::on_command_free(void* user_data) {
 void NbdTransport::release(Command* cmd) {
     std::unique_ptr<Command> owned(cmd);
     --in_flight_;
+    if (cmd->extents_out && cmd->result.ok()) {
+        *cmd->extents_out = std::move(cmd->extents);
+    }
     finished_->add(std::move(cmd->done), cmd->result);
 }
 

@@ -346,6 +346,8 @@ void ScsiPathTransport::submit(IoRequest request, IoCompletion done) {
         }
         break;
     case IoOp::write_zeroes:
+    case IoOp::block_status: // not reported at open: the engine answers these itself
+    case IoOp::cache:
         complete(std::move(done), IoResult::target(EOPNOTSUPP));
         return;
     }

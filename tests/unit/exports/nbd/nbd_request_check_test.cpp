@@ -48,8 +48,13 @@ TEST_CASE("Unknown and unadvertised commands get EINVAL") {
     CHECK(check_request(req(cmd_trim, 0, 512), adv) == error_inval);
     CHECK(check_request(req(cmd_write_zeroes, 0, 512), adv) == error_inval);
     CHECK(check_request(req(cmd_flush, 0, 0), adv) == error_inval);
-    CHECK(check_request(req(cmd_cache, 0, 512), adv) == error_inval);
+    CHECK(check_request(req(cmd_cache, 0, 512), adv) == error_none); // always served
     CHECK(check_request(req(cmd_block_status, 0, 512), adv) == error_inval);
+    // Block status needs structured replies and base:allocation both.
+    CHECK(check_request(req(cmd_block_status, 0, 512), Advertised::from(info, {true, false})) ==
+          error_inval);
+    CHECK(check_request(req(cmd_block_status, 0, 512), Advertised::from(info, {true, true})) ==
+          error_none);
     CHECK(check_request(req(99, 0, 512), adv) == error_inval);
 }
 

@@ -23,19 +23,6 @@ std::vector<char> pattern(std::size_t n, unsigned seed) {
     return b;
 }
 
-struct UnixServer {
-    explicit UnixServer(ExportInfo info = test_export_info(), NbdLimits limits = {})
-        : st(limits), path(dir.socket("lu.sock")) {
-        target = st.make_target("lu1", info);
-        st.on_io([&] { st.server().listen_unix(path, target); });
-    }
-
-    TempDir dir;
-    ServerThread st;
-    std::string path;
-    std::shared_ptr<MemoryTarget> target;
-};
-
 int list_one(void* user_data, const char* name, const char*) {
     static_cast<std::vector<std::string>*>(user_data)->push_back(name);
     return 0;
@@ -62,7 +49,7 @@ TEST_CASE("GO reports the export's size, flags and block sizes") {
     CHECK(nbd_can_zero(c) == 1);
     CHECK(nbd_can_multi_conn(c) == 0);
     CHECK(nbd_is_read_only(c) == 0);
-    CHECK(nbd_get_structured_replies_negotiated(c) == 0);
+    CHECK(nbd_get_structured_replies_negotiated(c) == 1); // libnbd asks by default
     CHECK(s.st.on_io([&] { return s.st.server().connection_count(); }) == 1);
 }
 
@@ -375,4 +362,40 @@ TEST_CASE("The Unix socket is private, replaces a stale file and refuses a live 
                     std::system_error);
     char buf[512];
     CHECK(nbd_pread(c, buf, sizeof buf, 0, 0) == 0);
+}
+
+namespace {
+
+int collect_extents(void* user_data, const char* context, std::uint64_t, std::uint32_t* entries,
+                    std::size_t count, int*) {
+    if (std::string(context) == LIBNBD_CONTEXT_BASE_ALLOCATION) {
+        static_cast<std::vector<std::uint32_t>*>(user_data)->assign(entries, entries + count);
+    }
+    return 0;
+}
+
+} // namespace
+
+TEST_CASE("libnbd negotiates base:allocation, maps holes and data, reads and caches") {
+    UnixServer s;
+    NbdClient c;
+    REQUIRE(nbd_add_meta_context(c, LIBNBD_CONTEXT_BASE_ALLOCATION) == 0);
+    c.connect_unix(s.path);
+    CHECK(nbd_get_structured_replies_negotiated(c) == 1);
+    CHECK(nbd_can_meta_context(c, LIBNBD_CONTEXT_BASE_ALLOCATION) == 1);
+    CHECK(nbd_can_cache(c) == 1);
+    CHECK(nbd_can_df(c) == 1);
+
+    const auto data = pattern(8192, 3);
+    REQUIRE(nbd_pwrite(c, data.data(), data.size(), 65536, 0) == 0);
+    std::vector<std::uint32_t> entries;
+    REQUIRE(nbd_block_status(c, 1u << 20, 0,
+                             nbd_extent_callback{collect_extents, &entries, nullptr}, 0) == 0);
+    CHECK(entries == std::vector<std::uint32_t>{65536, 3, 8192, 0, (1u << 20) - 73728, 3});
+
+    std::vector<char> back(8192);
+    REQUIRE(nbd_pread(c, back.data(), back.size(), 65536, 0) == 0); // a structured reply
+    CHECK(back == data);
+    CHECK(nbd_cache(c, 65536, 0, 0) == 0);
+    CHECK(s.st.on_io([&] { return s.target->count(IoOp::cache); }) == 1);
 }

@@ -271,4 +271,24 @@ RawSimpleReply RawClient::read_reply() {
     return {be32(h.data()), be32(h.data() + 4), be64(h.data() + 8)};
 }
 
+RawReply RawClient::read_any() {
+    RawReply r;
+    r.magic = be32(recv(4).data());
+    if (r.magic == 0x67446698) {
+        auto rest = recv(12);
+        r.error = be32(rest.data());
+        r.cookie = be64(rest.data() + 4);
+        return r;
+    }
+    if (r.magic != 0x668e33ef) {
+        throw std::runtime_error("bad reply magic " + std::to_string(r.magic));
+    }
+    auto rest = recv(16);
+    r.flags = be16(rest.data());
+    r.type = be16(rest.data() + 2);
+    r.cookie = be64(rest.data() + 4);
+    r.payload = recv(be32(rest.data() + 12));
+    return r;
+}
+
 } // namespace mpiod::test

@@ -83,6 +83,20 @@ private:
     std::thread thread_;
 };
 
+/// A server on a Unix socket in a private directory, serving one MemoryTarget "lu1".
+struct UnixServer {
+    explicit UnixServer(ExportInfo info = test_export_info(), NbdLimits limits = {})
+        : st(limits), path(dir.socket("lu.sock")) {
+        target = st.make_target("lu1", info);
+        st.on_io([&] { st.server().listen_unix(path, target); });
+    }
+
+    TempDir dir;
+    ServerThread st;
+    std::string path;
+    std::shared_ptr<MemoryTarget> target;
+};
+
 /// A libnbd handle closed at the end of the scope.
 class NbdClient {
 public:
@@ -130,6 +144,17 @@ struct RawSimpleReply {
     std::uint64_t cookie = 0;
 };
 
+/// One reply message as read by RawClient::read_any: a simple reply (its READ data not read) or
+/// one structured chunk with its payload.
+struct RawReply {
+    std::uint32_t magic = 0;
+    std::uint16_t flags = 0; // chunk only
+    std::uint16_t type = 0;  // chunk only
+    std::uint32_t error = 0; // simple reply only
+    std::uint64_t cookie = 0;
+    std::vector<std::byte> payload; // chunk only
+};
+
 /// A blocking client on a raw socket, every receive bounded by io_timeout.
 class RawClient {
 public:
@@ -159,6 +184,8 @@ public:
                       std::uint64_t offset, std::uint32_t length,
                       std::span<const std::byte> payload = {});
     RawSimpleReply read_reply();
+    /// A simple reply or a structured chunk, whichever comes.
+    RawReply read_any();
 
 private:
     int fd_ = -1;

@@ -176,12 +176,18 @@ TEST_CASE("Random option data never makes the info request parser misbehave") {
 
 TEST_CASE("Transmission flags advertise exactly the export's capabilities") {
     ExportInfo info;
-    CHECK(transmission_flags(info) == flag_has_flags);
+    CHECK(transmission_flags(info) == (flag_has_flags | flag_send_cache));
 
     info = full_info();
     CHECK(transmission_flags(info) ==
           (flag_has_flags | flag_send_flush | flag_send_fua | flag_send_trim |
-           flag_send_write_zeroes | flag_can_multi_conn));
+           flag_send_write_zeroes | flag_can_multi_conn | flag_send_cache));
+}
+
+TEST_CASE("DF is advertised only to a client that negotiated structured replies") {
+    const ExportInfo info = full_info();
+    CHECK((transmission_flags(info) & flag_send_df) == 0);
+    CHECK(transmission_flags(info, true) == (transmission_flags(info) | flag_send_df));
 }
 
 TEST_CASE("FUA is advertised only together with FLUSH") {
@@ -195,8 +201,8 @@ TEST_CASE("FUA is advertised only together with FLUSH") {
 TEST_CASE("A read-only export advertises READ_ONLY and no write-side capability") {
     ExportInfo info = full_info();
     info.read_only = true;
-    CHECK(transmission_flags(info) ==
-          (flag_has_flags | flag_read_only | flag_send_flush | flag_can_multi_conn));
+    CHECK(transmission_flags(info) == (flag_has_flags | flag_read_only | flag_send_flush |
+                                       flag_can_multi_conn | flag_send_cache));
 }
 
 TEST_CASE("Block sizes pass through when valid and are clamped to what the protocol allows") {
