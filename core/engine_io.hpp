@@ -28,8 +28,9 @@ struct EngineIo : boost::intrusive::list_base_hook<> {
     std::uint64_t doubt = 0; // abandoned write: its in-doubt id (0: a read, nothing in doubt)
     std::uint64_t kept = 0;  // client write kept over an in-doubt range: its sequence number
     bool replay = false;     // a kept write written again after a resolution
-    bool own_buffer = false; // a read sent again after its attempt was abandoned: it reads
-                             // into a buffer of its own, handed over in IoResult::data
+    bool own_buffer = false; // a read (block status) sent again after its attempt was
+                             // abandoned: it reads into a buffer (extents) of its own, handed
+                             // over in IoResult::data (::extents)
     // Flush fan-out (core/flush_fan_out.hpp).
     EngineIo* parent = nullptr;  // leg: the client flush it belongs to
     Path* pinned = nullptr;      // leg: the path it must cover (another if that one died)

@@ -29,6 +29,8 @@ struct IoResult {
     /// an attempt left on a hung path still owns that one and may write into it late. The
     /// submitter uses this buffer and must not read the one it submitted. Empty otherwise.
     IoBuffer data;
+    /// The same for a block status: the extents when not in the list it was submitted with.
+    BlockExtentsPtr extents;
 
     bool ok() const noexcept { return status == IoStatus::ok; }
     static IoResult success() noexcept { return {}; }

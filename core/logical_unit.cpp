@@ -230,6 +230,7 @@ void LogicalUnit::complete(EngineIo& r, IoResult result) {
     }
     if (r.own_buffer && result.ok()) {
         result.data = std::move(r.io.data);
+        result.extents = std::move(r.io.extents);
     }
     IoCompletion done = std::move(r.done);
     delete &r;

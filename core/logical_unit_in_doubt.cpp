@@ -4,6 +4,7 @@
 // The bookkeeping itself is InDoubtWrites; README "Data safety" states the guarantee.
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -92,6 +93,9 @@ void LogicalUnit::abandon_in_flight(Path& p) {
         if (old.io.op == IoOp::read) {
             // The old attempt may still write into its buffer: the new one gets its own.
             next->io.data = make_io_buffer(old.io.length);
+            next->own_buffer = true;
+        } else if (old.io.op == IoOp::block_status) {
+            next->io.extents = std::make_shared<BlockExtents>(); // likewise for extents
             next->own_buffer = true;
         }
         old.parent = nullptr;

@@ -352,8 +352,12 @@ void NbdConnection::on_complete(Submitted s, IoResult result) {
         queue_reply(error_reply(h, error, s.charge));
         return;
     }
+    // The submitted buffer (extents) may still be written late by an abandoned attempt.
     if (result.data) {
-        s.data = std::move(result.data); // the submitted buffer may still be written late
+        s.data = std::move(result.data);
+    }
+    if (result.extents) {
+        s.extents = std::move(result.extents);
     }
     Reply r;
     r.charge = s.charge;

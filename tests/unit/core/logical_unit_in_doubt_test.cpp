@@ -245,6 +245,38 @@ TEST_CASE("a read sent again off a hung connection reads into a buffer of its ow
     CHECK(read_on_b);
 }
 
+TEST_CASE("a block status sent again off a hung connection answers in extents of its own") {
+    TransportInfo info = disk_info();
+    info.can_block_status = true;
+    LuFixture f(HungPath::settings());
+    auto a = f.add("a", false, info);
+    auto b = f.add("b", false, info);
+    REQUIRE(f.wait_ready());
+    b->outcome = [](const IoRequest& r) {
+        if (r.op == IoOp::block_status) {
+            *r.extents = {{r.length, true, true}};
+        }
+        return IoResult::success();
+    };
+    a->hold = true;
+    auto w = f.submit(IoOp::write, 8192); // a write in flight keeps a's connection open
+    IoRequest query;
+    query.op = IoOp::block_status;
+    query.offset = 16384;
+    query.length = 4096;
+    query.extents = std::make_shared<BlockExtents>();
+    const BlockExtentsPtr submitted = query.extents;
+    auto q = f.submit_request(std::move(query));
+    REQUIRE(f.wait(w));
+    REQUIRE(f.wait(q));
+    REQUIRE(q->result.ok());
+    REQUIRE(a->open);
+    REQUIRE(a->count(IoOp::block_status) == 1); // asked on a first, then abandoned there
+    REQUIRE(q->result.extents);
+    CHECK(q->result.extents != submitted); // a's late answer may still fill `submitted`
+    CHECK(*q->result.extents == BlockExtents{{4096, true, true}});
+}
+
 TEST_CASE("a read that never left its path hands back the buffer it was given") {
     HungPath h;
     auto r = h.f.submit(IoOp::read, 16384);
