@@ -125,6 +125,8 @@ private:
     void path_hung(Path& p, const std::string& reason) override;
     void probe_siblings(Path& p) override;
     void mark_failed(Path& p, const std::string& reason);
+    /// Applies the marginal rule to `p` (core/marginal_tracker.hpp) and logs a change.
+    void update_marginal(Path& p, Clock::time_point now);
     void reconnect_failed(Path& p) override;
     void paths_changed() override;
     void access_changed(Path& p, PathAccess access);
