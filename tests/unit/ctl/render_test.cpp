@@ -68,8 +68,7 @@ TEST_CASE("show lu prints a header block, its paths table and the paths' last er
         "  c:  connection refused\n");
 }
 
-TEST_CASE("a marginal path shows in its state, and show lu says why and for how long",
-          "[render]") {
+TEST_CASE("a marginal path shows in its state, and show lu says why and for how long", "[render]") {
     auto lus = test::sample_lus();
     auto& d = lus[1].paths[1];
     d.marginal = true;
