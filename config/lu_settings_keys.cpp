@@ -1,4 +1,5 @@
-// Reading LuSettings values: policy names, timeouts, no_path_retry and failback modes.
+// Reading LuSettings values: policy names, timeouts, no_path_retry and failback modes,
+// marginal paths.
 #include "config/lu_settings_keys.hpp"
 
 #include <algorithm>
@@ -10,9 +11,10 @@ namespace mpiod {
 
 namespace {
 
-constexpr std::array<std::string_view, 7> keys{
-    "policy",   "io_timeout",    "checker_interval",   "no_path_retry",
-    "failback", "suspect_after", "in_doubt_memory_mib"};
+constexpr std::array<std::string_view, 11> keys{
+    "policy",          "io_timeout",          "checker_interval",      "no_path_retry",
+    "failback",        "suspect_after",       "in_doubt_memory_mib",   "marginal_failures",
+    "marginal_window", "marginal_error_rate", "marginal_release_after"};
 
 std::string policy_of(const ConfigNode& node) {
     std::string name = node.text();
@@ -59,6 +61,23 @@ Failback failback_of(const ConfigNode& node) {
     return d == Millis{0} ? Failback::immediate() : Failback::after(d);
 }
 
+void read_marginal_settings(const ConfigNode& map, MarginalSettings& m) {
+    using L = LuSettingsLimits;
+    if (auto n = map.find("marginal_failures")) {
+        m.failures = static_cast<std::uint32_t>(n->whole_number(0, L::marginal_failures_max));
+    }
+    if (auto n = map.find("marginal_window")) {
+        m.window = n->duration(L::marginal_time_min, L::marginal_time_max);
+    }
+    if (auto n = map.find("marginal_error_rate")) {
+        m.error_rate_percent =
+            static_cast<std::uint32_t>(n->whole_number(0, L::marginal_error_rate_max));
+    }
+    if (auto n = map.find("marginal_release_after")) {
+        m.release_after = n->duration(L::marginal_time_min, L::marginal_time_max);
+    }
+}
+
 } // namespace
 
 std::span<const std::string_view> lu_settings_keys() noexcept {
@@ -91,6 +110,7 @@ void read_lu_settings(const ConfigNode& map, LuSettings& settings) {
                                                    LuSettingsLimits::in_doubt_memory_mib_max)
                                    << 20;
     }
+    read_marginal_settings(map, settings.marginal);
 }
 
 } // namespace mpiod

@@ -20,10 +20,15 @@ struct LuSettingsLimits {
     static constexpr Millis suspect_after_max{3'600'000};
     static constexpr std::uint64_t in_doubt_memory_mib_min = 1;
     static constexpr std::uint64_t in_doubt_memory_mib_max = 65'536;
+    static constexpr std::uint64_t marginal_failures_max = 1000;
+    static constexpr std::uint64_t marginal_error_rate_max = 99; // percent
+    static constexpr Millis marginal_time_min{1'000}; // marginal_window, marginal_release_after
+    static constexpr Millis marginal_time_max{86'400'000};
 };
 
 /// policy, io_timeout, checker_interval, no_path_retry, failback, suspect_after,
-/// in_doubt_memory_mib.
+/// in_doubt_memory_mib, marginal_failures, marginal_window, marginal_error_rate,
+/// marginal_release_after.
 std::span<const std::string_view> lu_settings_keys() noexcept;
 
 /// Overrides in `settings` every settings key present in the mapping `map`; other keys are

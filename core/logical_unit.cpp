@@ -100,20 +100,27 @@ bool LogicalUnit::answered_for_path(EngineIo& r, const Path& p) {
 Path* LogicalUnit::select_path(const IoRequest& io) {
     // Tiers: active paths first, standby (subset or failback) paths only when no active one
     // is usable; within each, ALUA active/optimized before active/non-optimized. Paths in
-    // an ALUA standby, unavailable or transitioning state never carry I/O.
+    // an ALUA standby, unavailable or transitioning state never carry I/O. Marginal paths
+    // come after every other usable path, in the same order among themselves.
     struct Tier {
         PathState state;
         PathAccess access;
+        bool marginal;
     };
-    constexpr Tier tiers[] = {{PathState::active, PathAccess::optimized},
-                              {PathState::active, PathAccess::non_optimized},
-                              {PathState::standby, PathAccess::optimized},
-                              {PathState::standby, PathAccess::non_optimized}};
+    constexpr Tier tiers[] = {{PathState::active, PathAccess::optimized, false},
+                              {PathState::active, PathAccess::non_optimized, false},
+                              {PathState::standby, PathAccess::optimized, false},
+                              {PathState::standby, PathAccess::non_optimized, false},
+                              {PathState::active, PathAccess::optimized, true},
+                              {PathState::active, PathAccess::non_optimized, true},
+                              {PathState::standby, PathAccess::optimized, true},
+                              {PathState::standby, PathAccess::non_optimized, true}};
     for (const Tier& tier : tiers) {
         candidates_.clear();
         candidate_paths_.clear();
         for (auto& p : paths_) {
-            if (p->state() == tier.state && p->access == tier.access) {
+            if (p->state() == tier.state && p->access == tier.access &&
+                p->marginal.is_marginal() == tier.marginal) {
                 candidates_.push_back(p->load());
                 candidate_paths_.push_back(p.get());
             }
@@ -158,6 +165,10 @@ void LogicalUnit::on_attempt_done(EngineIo& r, Path& p, IoResult result) {
         }
     }
     const auto decision = decide(result, r.attempts, RetryLimits::for_paths(paths_.size()));
+    if (!decision.fail_path || is_usable(p.state())) {
+        // The error rate counts what the path did, not the I/O its failure sent back.
+        p.marginal.record_io(now, decision.fail_path, settings_.marginal);
+    }
     if (decision.fail_path && is_usable(p.state())) {
         path_failed(p, describe(result) + " on " + std::string(to_string(r.io.op)));
     }
@@ -321,6 +332,7 @@ void LogicalUnit::on_tick() {
     }
     for (auto& p : paths_) {
         checker_.tick(*p, now, p.get() == latest ? second : first);
+        update_marginal(*p, now);
     }
     if (no_path_queue_.expired(now, settings_.no_path_retry)) {
         fail_queued(IoStatus::no_path);
@@ -411,6 +423,10 @@ LuStatus LogicalUnit::status() const {
             s.paths.push_back(p->status());
             const auto doubt = in_doubt_.of_path(p->number());
             s.paths.back().in_doubt_writes = doubt.writes;
+            if (p->marginal.is_marginal()) {
+                s.paths.back().marginal_for_ms = static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<Millis>(now - p->marginal.since()).count());
+            }
             if (doubt.writes > 0) {
                 s.paths.back().in_doubt_age_ms = static_cast<std::uint64_t>(
                     std::chrono::duration_cast<Millis>(now - doubt.oldest).count());

@@ -132,6 +132,8 @@ private:
     /// The transport says its connection died: failed and closed, nothing left in doubt.
     void path_lost(Path& p, const std::string& reason);
     void mark_failed(Path& p, const std::string& reason);
+    /// Applies the marginal rule to `p` (core/marginal_tracker.hpp) and logs a change.
+    void update_marginal(Path& p, Clock::time_point now);
     void reconnect_failed(Path& p) override;
     void paths_changed() override;
     void access_changed(Path& p, PathAccess access);

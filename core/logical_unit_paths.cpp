@@ -116,10 +116,32 @@ void LogicalUnit::mark_failed(Path& p, const std::string& reason) {
     p.waiting_failback = false;
     p.next_check = clock_->now() + settings_.checker_interval;
     p.transition(PathState::failed, {"path_failed", spdlog::level::warn, "failed: " + reason});
+    p.marginal.record_failure(clock_->now(), settings_.marginal);
+    update_marginal(p, clock_->now());
     if (!p.in_flight.empty() && !stopped_) {
         p.log(spdlog::level::info, "failover",
               "fails over its " + std::to_string(p.in_flight.size()) +
                   " I/O(s) in flight to the other paths");
+    }
+}
+
+void LogicalUnit::update_marginal(Path& p, Clock::time_point now) {
+    if (p.removed) {
+        return;
+    }
+    const auto change = p.marginal.update(now, is_usable(p.state()), settings_.marginal);
+    switch (change.kind) {
+    case MarginalChange::Kind::none:
+        return;
+    case MarginalChange::Kind::entered:
+        p.log(spdlog::level::warn, "path_marginal",
+              "is marginal: " + change.why +
+                  "; until then it carries I/O only while no healthier path is usable");
+        return;
+    case MarginalChange::Kind::released:
+        p.log(spdlog::level::info, "path_marginal_released",
+              "is no longer marginal: " + change.why);
+        return;
     }
 }
 
@@ -264,6 +286,10 @@ ControlResult<> LogicalUnit::reinstate_path(std::string_view id) {
                                   "itself once they resolve");
     }
     p->log(spdlog::level::info, "path_admin_reinstated", "reinstated by operator");
+    if (p->marginal.clear()) {
+        p->log(spdlog::level::info, "path_marginal_released",
+               "is no longer marginal: reinstated by operator");
+    }
     p->admin_reinstate = true;
     switch (p->state()) {
     case PathState::active:

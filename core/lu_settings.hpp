@@ -36,6 +36,19 @@ struct Failback {
     bool operator==(const Failback&) const = default;
 };
 
+/// When a path that keeps failing and recovering is held back as marginal: used only while no
+/// healthier path is usable, until it has been clean for a while (core/marginal_tracker.hpp).
+struct MarginalSettings {
+    std::uint32_t failures = 3; // this many failures within `window` make a path marginal; 0 = off
+    Millis window{60'000};      // the span over which failures and the error rate count
+    /// An I/O error rate above this percentage, over at least MarginalTracker::min_sample I/Os
+    /// within `window`, makes a path marginal; 0 = off.
+    std::uint32_t error_rate_percent = 1;
+    Millis release_after{120'000}; // up, without a failure and under the rate, this long: released
+    bool enabled() const noexcept { return failures != 0 || error_rate_percent != 0; }
+    bool operator==(const MarginalSettings&) const = default;
+};
+
 struct LuSettings {
     std::string policy = "service-time";
     Millis io_timeout{10'000};      // per-I/O deadline on a path; the path is failed after it
@@ -48,6 +61,7 @@ struct LuSettings {
     Millis suspect_after{250};
     /// Bytes of later writes kept over in-doubt ranges, at most (core/in_doubt_writes.hpp).
     std::uint64_t in_doubt_memory = 64u << 20;
+    MarginalSettings marginal{};
     bool operator==(const LuSettings&) const = default;
 };
 

@@ -27,6 +27,11 @@ struct PathStatus {
     PathCounters counters;
     std::uint64_t in_doubt_writes = 0; // writes whose attempt here may still land
     std::uint64_t in_doubt_age_ms = 0; // how long the oldest of them has been in doubt
+
+    bool marginal = false;              // held back: it failed too often of late
+    std::uint64_t marginal_for_ms = 0;  // how long it has been marginal
+    std::string marginal_reason;        // why it became marginal ("3 failures within 60s")
+    std::uint64_t marginal_entries = 0; // times it became marginal
 };
 
 struct LuStatus {

@@ -81,6 +81,9 @@ PathStatus Path::status() const {
     s.standby_member = spec_.standby;
     s.weight = spec_.weight;
     s.last_error = last_error;
+    s.marginal = marginal.is_marginal();
+    s.marginal_reason = marginal.reason();
+    s.marginal_entries = marginal.entries();
     s.counters = counters_;
     return s;
 }

@@ -16,6 +16,7 @@
 #include "core/engine_io.hpp"
 #include "core/lu_identity.hpp"
 #include "core/lu_status.hpp"
+#include "core/marginal_tracker.hpp"
 #include "core/path_counters.hpp"
 #include "core/path_selector.hpp"
 #include "core/path_state.hpp"
@@ -96,6 +97,8 @@ public:
     EngineIoList abandoned;
     bool dirty = false;   // writes completed here since the last flush that covered it
     bool removed = false; // by remove_path: gone once its I/O in flight is done
+    /// Failures and errors of late: a path that keeps failing is held back as marginal.
+    MarginalTracker marginal;
 
     // ---- the checker's and failback's bookkeeping ----
     bool checking = false;           // an open, probe or check is running

@@ -55,6 +55,11 @@ std::uint64_t count(const json& j, const char* key) {
     return 0;
 }
 
+bool flag(const json& j, const char* key) {
+    const auto* f = field(j, key);
+    return f != nullptr && f->is_boolean() && f->get<bool>();
+}
+
 std::string count_text(const json& j, const char* key) {
     const auto* f = field(j, key);
     return f != nullptr && f->is_number() ? std::to_string(count(j, key)) : "-";
@@ -126,10 +131,13 @@ std::vector<Column> path_columns(bool with_lu) {
     return cols;
 }
 
-// The state, and when writes are in doubt on the path's hung connection, how many and for how
-// long ("failed, 3 in doubt for 12s").
+// The state, whether the path is marginal, and when writes are in doubt on the path's hung
+// connection, how many and for how long ("active, marginal", "failed, 3 in doubt for 12s").
 std::string path_state(const json& p) {
     auto state = text(p, "state");
+    if (flag(p, "marginal")) {
+        state += ", marginal";
+    }
     if (count(p, "in_doubt_writes") > 0) {
         state += ", " + count_text(p, "in_doubt_writes") + " in doubt for " +
                  format_duration(static_cast<std::int64_t>(count(p, "in_doubt_age_ms") / 1000));
@@ -230,10 +238,20 @@ std::string render_lu(const json& lu) {
     const auto& paths = items(lu, "paths");
     out += "\n" + paths_table(paths, false);
     std::vector<std::pair<std::string, std::string>> errors;
+    std::vector<std::pair<std::string, std::string>> marginal;
     for (const auto& p : paths) {
         if (text(p, "last_error") != "-") {
             errors.emplace_back("  " + text(p, "id") + ":", text(p, "last_error"));
         }
+        if (flag(p, "marginal")) {
+            marginal.emplace_back(
+                "  " + text(p, "id") + ":",
+                text(p, "marginal_reason") + ", for " +
+                    format_duration(static_cast<std::int64_t>(count(p, "marginal_for_ms") / 1000)));
+        }
+    }
+    if (!marginal.empty()) {
+        out += "\nmarginal (used only while no healthier path is usable):\n" + key_values(marginal);
     }
     return errors.empty() ? out : out + "\nlast errors:\n" + key_values(errors);
 }

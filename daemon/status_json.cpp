@@ -70,6 +70,10 @@ void to_json(nlohmann::json& j, const PathStatus& p) {
     j["last_error"] = p.last_error;
     j["in_doubt_writes"] = p.in_doubt_writes;
     j["in_doubt_age_ms"] = p.in_doubt_age_ms;
+    j["marginal"] = p.marginal;
+    j["marginal_for_ms"] = p.marginal_for_ms;
+    j["marginal_reason"] = p.marginal_reason;
+    j["marginal_entries"] = p.marginal_entries;
 }
 
 void to_json(nlohmann::json& j, const LuStatus& lu) {

@@ -99,7 +99,8 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
      "t.yaml:5: bindings_file: \"bindings\" is not an absolute path"},
     {"an unknown key in defaults", "defaults:\n  io_timout: 5s\n" + path_a,
      "t.yaml:2: defaults.io_timout: unknown key (valid keys: policy, io_timeout, "
-     "checker_interval, no_path_retry, failback, suspect_after, in_doubt_memory_mib)"},
+     "checker_interval, no_path_retry, failback, suspect_after, in_doubt_memory_mib, "
+     "marginal_failures, marginal_window, marginal_error_rate, marginal_release_after)"},
     {"an unknown key in a path", R"(paths:
   - id: a
     uri: nbd+unix:///?socket=/tmp/a.sock
@@ -111,7 +112,8 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
      "reattach_timeout, detach_on_stop)"},
     {"an unknown key in a lus entry", path_a + "lus:\n  - wwid: w1\n    name: db\n",
      "t.yaml:7: lus[0].name: unknown key (valid keys: wwid, alias, standby, weights, throughput, "
-     "policy, io_timeout, checker_interval, no_path_retry, failback, suspect_after, in_doubt_memory_mib)"},
+     "policy, io_timeout, checker_interval, no_path_retry, failback, suspect_after, in_doubt_memory_mib, "
+     "marginal_failures, marginal_window, marginal_error_rate, marginal_release_after)"},
     {"a key given twice", path_a + "log_level: info\nlog_level: debug\n",
      "t.yaml:6: log_level: duplicate key"},
     {"a key that is not a single value", path_a + "[a, b]: 1\n",
@@ -211,6 +213,18 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
      "t.yaml:2: defaults.failback: 1441m is out of range (0s..24h)"},
     {"in_doubt_memory_mib of zero", "defaults:\n  in_doubt_memory_mib: 0\n" + path_a,
      "t.yaml:2: defaults.in_doubt_memory_mib: 0 is out of range (1..65536)"},
+    {"marginal_failures that is not a number", "defaults:\n  marginal_failures: three\n" + path_a,
+     "t.yaml:2: defaults.marginal_failures: \"three\" is not a whole number"},
+    {"marginal_failures above 1000", "defaults:\n  marginal_failures: 1001\n" + path_a,
+     "t.yaml:2: defaults.marginal_failures: 1001 is out of range (0..1000)"},
+    {"marginal_window below a second", "defaults:\n  marginal_window: 500ms\n" + path_a,
+     "t.yaml:2: defaults.marginal_window: 500ms is out of range (1s..24h)"},
+    {"marginal_error_rate of 100%", path_a + "lus:\n  - wwid: w1\n    marginal_error_rate: 100\n",
+     "t.yaml:7: lus[0].marginal_error_rate: 100 is out of range (0..99)"},
+    {"marginal_error_rate with a percent sign", "defaults:\n  marginal_error_rate: 5%\n" + path_a,
+     "t.yaml:2: defaults.marginal_error_rate: \"5%\" is not a whole number"},
+    {"marginal_release_after above a day", "defaults:\n  marginal_release_after: 25h\n" + path_a,
+     "t.yaml:2: defaults.marginal_release_after: 25h is out of range (1s..24h)"},
     {"an unknown policy in defaults", "defaults:\n  policy: fastest\n" + path_a,
      "t.yaml:2: defaults.policy: unknown policy \"fastest\" (valid: failover-only, round-robin, "
      "round-robin-with-subset, least-queue-depth, weighted-paths, least-blocks, service-time)"},

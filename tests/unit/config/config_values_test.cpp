@@ -114,6 +114,41 @@ lus:
     CHECK(second.line == 9);
 }
 
+TEST_CASE("the marginal_* keys set when a path is held back as marginal", "[config]") {
+    auto c = parse_config(R"(defaults:
+  marginal_failures: 5
+  marginal_window: 2m
+paths:
+  - {id: a, uri: "nbd+unix:///?socket=/tmp/a.sock", wwid: w1}
+  - {id: b, uri: "nbd+unix:///?socket=/tmp/b.sock", wwid: w2}
+  - {id: c, uri: "nbd+unix:///?socket=/tmp/c.sock", wwid: w3}
+lus:
+  - wwid: w2
+    marginal_error_rate: 10
+    marginal_release_after: 30s
+  - wwid: w3
+    marginal_failures: 0
+    marginal_error_rate: 0
+)",
+                          "t.yaml");
+    const LuSettings built_in;
+    CHECK(built_in.marginal.failures == 3); // on by default
+    CHECK(built_in.marginal.window == 60s);
+    CHECK(built_in.marginal.error_rate_percent == 1);
+    CHECK(built_in.marginal.release_after == 120s);
+
+    const auto& first = lu_named(c, "w1").settings.marginal;
+    CHECK(first.failures == 5);
+    CHECK(first.window == 2min);
+    CHECK(first.error_rate_percent == 1);
+    CHECK(first.release_after == 120s);
+    const auto& second = lu_named(c, "w2").settings.marginal;
+    CHECK(second.failures == 5);
+    CHECK(second.error_rate_percent == 10);
+    CHECK(second.release_after == 30s);
+    CHECK_FALSE(lu_named(c, "w3").settings.marginal.enabled());
+}
+
 TEST_CASE("defaults: applies even when it comes after the lus: section", "[config]") {
     auto c = parse_config(R"(lus:
   - {wwid: w1, alias: x}

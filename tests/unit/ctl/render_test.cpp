@@ -68,6 +68,23 @@ TEST_CASE("show lu prints a header block, its paths table and the paths' last er
         "  c:  connection refused\n");
 }
 
+TEST_CASE("a marginal path shows in its state, and show lu says why and for how long", "[render]") {
+    auto lus = test::sample_lus();
+    auto& d = lus[1].paths[1];
+    d.marginal = true;
+    d.marginal_reason = "3 failures within 60s";
+    d.marginal_for_ms = 75'400;
+    json lu = lus[1];
+    const auto text = render_lu(lu);
+    CHECK(text.find("d     nbd        active, marginal         0    0       0        -  "
+                    "nbd+unix:///?socket=/tmp/d.sock\n") != std::string::npos);
+    CHECK(text.find("\nmarginal (used only while no healthier path is usable):\n"
+                    "  d:  3 failures within 60s, for 1m 15s\n") != std::string::npos);
+    CHECK(render_paths(lu["paths"]).find("lun1  d     nbd        active, marginal ") !=
+          std::string::npos);
+    CHECK(render_lu(json(test::sample_lus()[1])).find("marginal") == std::string::npos);
+}
+
 TEST_CASE("show lu omits the last errors block when no path has one", "[render]") {
     json lu = test::sample_lus()[0];
     auto text = render_lu(lu);

@@ -48,7 +48,11 @@ TEST_CASE("a path's JSON carries exactly the documented field names", "[status_j
                                            "latency_histogram",
                                            "last_error",
                                            "in_doubt_writes",
-                                           "in_doubt_age_ms"});
+                                           "in_doubt_age_ms",
+                                           "marginal",
+                                           "marginal_for_ms",
+                                           "marginal_reason",
+                                           "marginal_entries"});
     CHECK(j["lu"] == "lun0");
     CHECK(j["id"] == "a");
     CHECK(j["state"] == "active");
@@ -56,6 +60,7 @@ TEST_CASE("a path's JSON carries exactly the documented field names", "[status_j
     CHECK(j["in_flight"] == 3);
     CHECK(j["ios"] == 1000);
     CHECK(j["latency_mean_us"].get<double>() == Approx(85.5));
+    CHECK(j["marginal"] == false);
 }
 
 TEST_CASE("an LU's JSON carries exactly the documented field names and nests its paths",
