@@ -187,6 +187,11 @@ const std::vector<PathFamily>& path_families() {
         {"mpiod_path_in_doubt_writes", "gauge",
          "Writes whose attempt on this hung path may still land.",
          [](const PathStatus& p) { return p.in_doubt_writes; }},
+        {"mpiod_path_marginal", "gauge",
+         "1 while the path is held as marginal (used only when nothing healthier is usable).",
+         [](const PathStatus& p) { return std::uint64_t{p.marginal ? 1u : 0u}; }},
+        {"mpiod_path_marginal_entries_total", "counter", "Times the path became marginal.",
+         [](const PathStatus& p) { return p.marginal_entries; }},
     };
     return families;
 }

@@ -134,6 +134,8 @@ TEST_CASE("every family appears once, HELP then TYPE, with its samples right aft
         {"mpiod_path_in_flight_ios", "gauge"},
         {"mpiod_path_in_flight_bytes", "gauge"},
         {"mpiod_path_in_doubt_writes", "gauge"},
+        {"mpiod_path_marginal", "gauge"},
+        {"mpiod_path_marginal_entries_total", "counter"},
         {"mpiod_path_state", "gauge"},
         {"mpiod_path_io_latency_seconds", "histogram"},
     };
