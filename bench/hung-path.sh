@@ -13,25 +13,8 @@ KIND=${2:-nbd}
 case $KIND in nbd | iscsi) ;; *) echo "usage: $0 [seconds] [nbd|iscsi]" >&2; exit 2 ;; esac
 IQN=iqn.2024-01.org.mpiod:bench
 SCSI_ID=60014054444444440000000000000004
-MPIOD=${MPIOD:-build/daemon/mpiod}
-[ -x "$MPIOD" ] || { echo "build first: scripts/build.sh release" >&2; exit 1; }
-T=$(mktemp -d /tmp/mpiod-bench.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -9 "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$T"
-}
-trap cleanup EXIT
-
-wait_socket() {
-    for _ in $(seq 200); do nbdinfo --size "nbd+unix:///?socket=$1" >/dev/null 2>&1 && return 0; sleep 0.05; done
-    echo "$1 did not come up" >&2; exit 1
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+source bench/lib.sh
+bench_start
 
 start_nbd_servers() {
     for p in a b c d; do
@@ -92,8 +75,6 @@ YAML
     pids+=("$MPIOD_PID")
     wait_socket "$T/run/bench.sock"
 }
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # one FAULT BS SUSPECT_AFTER -> "max_ms errors verify_errors ios cpu_us_per_io"
 one() {

@@ -13,18 +13,10 @@ cd "$(dirname "$0")/.."
 export PATH="/usr/bin:$PATH" # the system python3 (a pyenv shim costs a fork storm per poll)
 LUS=${1:-512}
 SERVERS=4
-MPIOD=${MPIOD:-build/daemon/mpiod}
-CTL=${MPIOD_CTL:-build/ctl/mpiod-ctl}
-[ -x "$MPIOD" ] && [ -x "$CTL" ] || { echo "build first: scripts/build.sh release" >&2; exit 1; }
-T=$(mktemp -d /tmp/mpiod-scale.XXXXXX)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$T"' EXIT
+source bench/lib.sh
+NEED_CTL=1 bench_start mpiod-scale
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-wait_socket() {
-    for _ in $(seq 400); do nbdinfo --size "nbd+unix:///?socket=$1" >/dev/null 2>&1 && return 0; sleep 0.05; done
-    echo "$1 did not come up" >&2; exit 1
-}
 ctl() { "$CTL" --socket "$T/control.sock" "$@"; }
 # count_paths STATE [PREFIX]: paths in STATE whose id starts with PREFIX.
 count_paths() {
@@ -59,7 +51,7 @@ for s in $(seq 0 $((SERVERS - 1))); do
     pids+=("$!")
     eval "server_$s=$!"
 done
-for s in $(seq 0 $((SERVERS - 1))); do wait_socket "$T/s$s.sock"; done
+for s in $(seq 0 $((SERVERS - 1))); do wait_socket "$T/s$s.sock" 400; done
 
 {
     echo "log_level: warn"

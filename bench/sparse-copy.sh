@@ -8,17 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${1:-1G}
-MPIOD=${MPIOD:-build/daemon/mpiod}
-CTL=${MPIOD_CTL:-build/ctl/mpiod-ctl}
-[ -x "$MPIOD" ] || { echo "build first: scripts/build.sh release" >&2; exit 1; }
-T=$(mktemp -d /tmp/mpiod-bench.XXXXXX)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$T"' EXIT
-
-wait_socket() {
-    for _ in $(seq 200); do nbdinfo --size "nbd+unix:///?socket=$1" >/dev/null 2>&1 && return 0; sleep 0.05; done
-    echo "$1 did not come up" >&2; exit 1
-}
+source bench/lib.sh
+bench_start
 
 truncate -s "$SIZE" "$T/disk.img"
 mib=$(($(stat -c %s "$T/disk.img") >> 20))

@@ -1,0 +1,53 @@
+# Shared by the bench scripts; source it from the repository root.
+#   bench_start [PREFIX]    checks the release build ($MPIOD, and $CTL when NEED_CTL=1), makes
+#                           the work directory $T and, on exit, continues (some may be stopped)
+#                           and stops every process in `pids` (SIGTERM, SIGKILL after 5 s),
+#                           then removes $T
+#   wait_socket SOCK [TRIES]  waits (TRIES x 50 ms, default 200) until an NBD server answers
+#   free_port               a free loopback TCP port
+#   cpu_ticks PID           the process's user + system time in clock ticks
+MPIOD=${MPIOD:-build/daemon/mpiod}
+CTL=${MPIOD_CTL:-build/ctl/mpiod-ctl}
+
+bench_start() {
+    if [ ! -x "$MPIOD" ] || { [ "${NEED_CTL:-0}" = 1 ] && [ ! -x "$CTL" ]; }; then
+        echo "build first: scripts/build.sh release" >&2
+        exit 1
+    fi
+    T=$(mktemp -d "/tmp/${1:-mpiod-bench}.XXXXXX")
+    pids=()
+    trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+    local p
+    # SIGTERM lets mpiod unmount its FUSE export; what ignores it (tgtd) gets SIGKILL.
+    for p in "${pids[@]}"; do
+        kill -CONT "$p" 2>/dev/null || true
+        kill "$p" 2>/dev/null || true
+    done
+    for _ in $(seq 100); do
+        local alive=0
+        for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ "$alive" = 0 ] && break
+        sleep 0.05
+    done
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$T"
+}
+
+wait_socket() {
+    for _ in $(seq "${2:-200}"); do
+        nbdinfo --size "nbd+unix:///?socket=$1" >/dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    echo "$1 did not come up" >&2
+    exit 1
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
