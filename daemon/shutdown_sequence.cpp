@@ -1,6 +1,7 @@
 // The shutdown's steps in order; each waits for the previous one on the executor.
 #include "daemon/shutdown_sequence.hpp"
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "daemon/kernel_exports.hpp"
@@ -10,7 +11,7 @@
 namespace mpiod {
 
 ShutdownSequence::ShutdownSequence(boost::asio::any_io_executor ex, Parts parts)
-    : parts_(parts), drain_timer_(std::move(ex)) {}
+    : parts_(parts), ex_(ex), idle_timer_(ex), drain_timer_(ex) {}
 
 void ShutdownSequence::start(bool detach, std::function<void(bool flushed)> done) {
     if (started_) {
@@ -35,8 +36,29 @@ void ShutdownSequence::start(bool detach, std::function<void(bool flushed)> done
         // moment: the kernel's next request then finds the socket shut and waits for the
         // next mpiod instead of being read here and never answered.
         parts_.server.close_when_idle();
-        drain_and_flush();
+        // The LUs drain only once no connection can bring more I/O: a drain between two
+        // requests of a busy client would flush and stop the LU under the next one.
+        parts_.server.async_wait_all_closed([this] { connections_closed(); });
+        idle_timer_.expires_after(idle_close_limit);
+        idle_timer_.async_wait([this](boost::system::error_code ec) {
+            if (ec || draining_) {
+                return;
+            }
+            spdlog::warn("{} client connection(s) still busy after {} s: closed now; their "
+                         "clients send what was not answered again when they reconnect",
+                         parts_.server.connection_count(), idle_close_limit.count() / 1000);
+            parts_.server.stop(); // I/O in flight completes into the closed connections
+        });
     });
+}
+
+void ShutdownSequence::connections_closed() {
+    if (draining_) {
+        return;
+    }
+    draining_ = true;
+    idle_timer_.cancel();
+    drain_and_flush();
 }
 
 void ShutdownSequence::drain_and_flush() {
@@ -84,8 +106,12 @@ void ShutdownSequence::finish() {
     for (const auto& lu : lus_) {
         lu->stop();
     }
+    // Stopping the LUs posts the completions of whatever was still in flight (after the
+    // drain limit); `done` stops the executor, so it runs after them: each completion drops
+    // its references into the closed connections and the stopped LUs.
     if (done_) {
-        std::exchange(done_, nullptr)(flushed_);
+        boost::asio::post(
+            ex_, [done = std::exchange(done_, nullptr), flushed = flushed_] { done(flushed); });
     }
 }
 

@@ -5,12 +5,14 @@
 #include <chrono>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -229,6 +231,20 @@ void NbdServer::close_when_idle() {
     }
 }
 
+void NbdServer::async_wait_all_closed(std::function<void()> done) {
+    all_closed_ = std::move(done);
+    if (connections_.empty()) {
+        boost::asio::post(ex_, std::exchange(all_closed_, nullptr));
+    }
+}
+
+void NbdServer::forget(std::uint64_t id) {
+    connections_.erase(id);
+    if (connections_.empty() && all_closed_) {
+        boost::asio::post(ex_, std::exchange(all_closed_, nullptr));
+    }
+}
+
 void NbdServer::close_listener(UnixListener& l) {
     if (l.closed) {
         return;
@@ -303,7 +319,7 @@ std::shared_ptr<nbd::NbdConnection> NbdServer::adopt(NbdSocket s, std::string pe
     const std::uint64_t id = ++next_id_;
     auto c = std::make_shared<nbd::NbdConnection>(
         std::move(s), id, std::move(peer), limits_,
-        [this](std::uint64_t closed_id) { connections_.erase(closed_id); });
+        [this](std::uint64_t closed_id) { forget(closed_id); });
     connections_.emplace(id, c);
     return c;
 }

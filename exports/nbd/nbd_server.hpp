@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -64,6 +65,10 @@ public:
     /// (NbdConnection::close_when_idle); stop() closes whatever is left.
     void close_when_idle();
 
+    /// Calls `done` (posted) once no connection is left: at once if there is none. One
+    /// waiter at a time; a later call replaces an earlier one.
+    void async_wait_all_closed(std::function<void()> done);
+
     std::size_t connection_count() const noexcept { return connections_.size(); }
 
 private:
@@ -75,6 +80,7 @@ private:
     std::shared_ptr<nbd::NbdConnection> adopt(NbdSocket s, std::string peer);
     void close_listener(UnixListener& l);
     void close_listeners();
+    void forget(std::uint64_t id);
 
     boost::asio::any_io_executor ex_;
     NbdLimits limits_;
@@ -83,6 +89,7 @@ private:
     std::vector<std::shared_ptr<TcpListener>> tcp_listeners_;
     std::unordered_map<std::uint64_t, std::shared_ptr<nbd::NbdConnection>> connections_;
     std::uint64_t next_id_ = 0;
+    std::function<void()> all_closed_; // async_wait_all_closed()'s waiter
 };
 
 } // namespace mpiod

@@ -1,5 +1,6 @@
 // The NBD server against hand-made traffic: malformed, legacy and hostile clients that libnbd
 // would never produce.
+#include <atomic>
 #include <cerrno>
 
 #include <sys/socket.h>
@@ -303,4 +304,33 @@ TEST_CASE("close_when_idle closes an idle connection at once, and new clients ar
     CHECK(c->closed_by_peer());
     REQUIRE(s.st.wait_until([&] { return s.st.server().connection_count() == 0; }));
     CHECK_THROWS(RawClient(s.path));
+}
+
+TEST_CASE("async_wait_all_closed fires when the last busy connection closes, not before") {
+    UnixServer s;
+    auto c = transmitting(s);
+    std::atomic<int> fired{0};
+    s.st.on_io([&] { s.target->set_hold(true); });
+    c->send_request(0, cmd_read, 40, 0, 4096);
+    REQUIRE(s.st.wait_until([&] { return s.target->held_count() == 1; }));
+    s.st.on_io([&] {
+        s.st.server().close_when_idle();
+        s.st.server().async_wait_all_closed([&] { ++fired; });
+    });
+    // A round trip through the executor: anything posted before it has run.
+    s.st.on_io([] {});
+    CHECK(fired == 0);
+    CHECK(s.st.on_io([&] { return s.st.server().connection_count(); }) == 1);
+    s.st.on_io([&] { s.target->release_held(); });
+    CHECK(c->read_reply().cookie == 40);
+    c->recv(4096);
+    REQUIRE(s.st.wait_until([&] { return fired == 1; }));
+    CHECK(s.st.on_io([&] { return s.st.server().connection_count(); }) == 0);
+}
+
+TEST_CASE("async_wait_all_closed with no connection fires at once") {
+    UnixServer s;
+    std::atomic<int> fired{0};
+    s.st.on_io([&] { s.st.server().async_wait_all_closed([&] { ++fired; }); });
+    REQUIRE(s.st.wait_until([&] { return fired == 1; }));
 }
