@@ -1,5 +1,6 @@
 # Shared by the bench scripts; source it from the repository root.
-#   bench_start [PREFIX]    checks the release build ($MPIOD, and $CTL when NEED_CTL=1), makes
+#   bench_start [PREFIX]    checks the release build ($MPIOD, and $CTL when NEED_CTL=1; warns
+#                           when a source is newer than $MPIOD), makes
 #                           the work directory $T and, on exit, continues (some may be stopped)
 #                           and stops every process in `pids` (SIGTERM, SIGKILL after 5 s),
 #                           then removes $T
@@ -13,6 +14,14 @@ bench_start() {
     if [ ! -x "$MPIOD" ] || { [ "${NEED_CTL:-0}" = 1 ] && [ ! -x "$CTL" ]; }; then
         echo "build first: scripts/build.sh release" >&2
         exit 1
+    fi
+    # Figures from a binary older than the sources describe other code: say so loudly.
+    local newer
+    newer=$(find core policies transports exports config daemon ctl -newer "$MPIOD" \
+        \( -name '*.cpp' -o -name '*.hpp' \) -print -quit 2>/dev/null || true)
+    if [ -n "$newer" ]; then
+        echo "WARNING: $MPIOD is older than $newer (and maybe more): rebuild" \
+            "(scripts/build.sh release) for figures of this code" >&2
     fi
     T=$(mktemp -d "/tmp/${1:-mpiod-bench}.XXXXXX")
     pids=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Block status through mpiod: an LU over two nbdkit paths serving a sparse image maps like
 # the path itself (nbdinfo --map, qemu-img map), and nbdcopy of a 1 GiB LU holding 16 MiB of
-# data reads about those 16 MiB from the paths, not the whole gigabyte, and copies it right.
+# data, started as soon as mpiod's socket answers, reads about those 16 MiB from the paths,
+# not the whole gigabyte, and copies it right.
 source "$(dirname "$0")/lib.sh"
 require nbdkit nbdinfo nbdcopy qemu-img python3 cmp
 
@@ -73,8 +74,9 @@ for at in 1 100 333 512 700 900 1000 1020; do # 8 x 2 MiB = 16 MiB, in MiB
 done
 start_path a "$big"
 start_path b "$big"
+# nbdcopy starts as soon as the LU's socket answers, while path b may still be opening: block
+# status must be answered from the first moment, not only once every path is up.
 start_mpiod "$T/mpiod.yaml"
-wait_for 10 path_is b active || fail "path b not active"
 lu_bytes_read() {
     ctl --json show lu lu0 | python3 -c 'import json, sys; print(json.load(sys.stdin)["bytes_read"])'
 }
