@@ -11,10 +11,18 @@ namespace mpiod {
 
 namespace {
 
-constexpr std::array<std::string_view, 11> keys{
-    "policy",          "io_timeout",          "checker_interval",      "no_path_retry",
-    "failback",        "suspect_after",       "in_doubt_memory_mib",   "marginal_failures",
-    "marginal_window", "marginal_error_rate", "marginal_release_after"};
+constexpr std::array<std::string_view, 12> keys{"policy",
+                                                "io_timeout",
+                                                "checker_interval",
+                                                "no_path_retry",
+                                                "failback",
+                                                "suspect_after",
+                                                "in_doubt_memory_mib",
+                                                "in_doubt_flush_timeout",
+                                                "marginal_failures",
+                                                "marginal_window",
+                                                "marginal_error_rate",
+                                                "marginal_release_after"};
 
 std::string policy_of(const ConfigNode& node) {
     std::string name = node.text();
@@ -109,6 +117,10 @@ void read_lu_settings(const ConfigNode& map, LuSettings& settings) {
         settings.in_doubt_memory = n->whole_number(LuSettingsLimits::in_doubt_memory_mib_min,
                                                    LuSettingsLimits::in_doubt_memory_mib_max)
                                    << 20;
+    }
+    if (auto n = map.find("in_doubt_flush_timeout")) {
+        settings.in_doubt_flush_timeout =
+            n->duration(Millis{0}, LuSettingsLimits::in_doubt_flush_timeout_max);
     }
     read_marginal_settings(map, settings.marginal);
 }

@@ -15,15 +15,35 @@ bool overlap(std::uint64_t a_off, std::uint64_t a_len, std::uint64_t b_off,
 } // namespace
 
 std::uint64_t InDoubtWrites::open(PathId path, std::uint64_t offset, std::uint64_t length,
-                                  Clock::time_point now) {
+                                  Clock::time_point now, const IoRequest* attempt) {
     const auto id = next_id_++;
-    open_.push_back(Attempt{id, path, offset, length, now});
+    Attempt a{id, path, offset, length, now};
+    if (attempt != nullptr) {
+        a.op = attempt->op;
+        a.data = attempt->data.get();
+    }
+    open_.push_back(a);
     return id;
+}
+
+bool InDoubtWrites::Attempt::is_copy(const IoRequest& w) const noexcept {
+    // The same request sent again: same range and kind, and for a write the same buffer.
+    return w.op == op && w.offset == offset && w.length == length && w.data.get() == data;
 }
 
 bool InDoubtWrites::overlaps_open(std::uint64_t offset, std::uint64_t length) const noexcept {
     return std::any_of(open_.begin(), open_.end(), [&](const Attempt& a) {
         return overlap(a.offset, a.length, offset, length);
+    });
+}
+
+bool InDoubtWrites::open_under_kept() const noexcept {
+    return std::any_of(open_.begin(), open_.end(), [&](const Attempt& a) {
+        return std::any_of(kept_.begin(), kept_.end(), [&](const Kept& k) {
+            // The attempt's own copy sent again writes what it would write: nothing undone.
+            return overlap(a.offset, a.length, k.write.offset, k.write.length) &&
+                   !a.is_copy(k.write);
+        });
     });
 }
 

@@ -33,12 +33,17 @@ public:
     // ---- the in-doubt attempts ----
 
     /// A write attempt on `path` became in doubt at `now`; returns its id (never 0).
+    /// `attempt`, when given, is the request itself: the copy of it the engine sends again
+    /// elsewhere is then known for what it is (open_under_kept ignores it).
     std::uint64_t open(PathId path, std::uint64_t offset, std::uint64_t length,
-                       Clock::time_point now);
+                       Clock::time_point now, const IoRequest* attempt = nullptr);
     /// The attempt is resolved: it can no longer land. Kept writes that overlap it become
     /// due for replay (take_replay), and its range is blocked until they are written.
     void resolve(std::uint64_t id);
     bool overlaps_open(std::uint64_t offset, std::uint64_t length) const noexcept;
+    /// True while an open attempt lies under a kept write: if it lands, it undoes acknowledged
+    /// data until the replay, so a flush cannot yet say that data is durable.
+    bool open_under_kept() const noexcept;
 
     // ---- later client writes over an in-doubt range ----
 
@@ -84,6 +89,9 @@ private:
         std::uint64_t offset;
         std::uint64_t length;
         Clock::time_point since;
+        IoOp op = IoOp::write;
+        const std::byte* data = nullptr; // the attempt's buffer (shared by its copy sent again)
+        bool is_copy(const IoRequest& w) const noexcept;
     };
     struct Kept {
         std::uint64_t seq;

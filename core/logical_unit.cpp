@@ -338,6 +338,7 @@ void LogicalUnit::on_tick() {
         fail_queued(IoStatus::no_path);
     }
     replay_backoff_ = false;
+    fail_overdue_flushes(now);
     pump_replays(); // a replay that failed is tried again here
     arm_tick();
 }

@@ -112,6 +112,8 @@ private:
 
     // ---- in-doubt writes (core/in_doubt_writes.hpp) ----
     bool held_for_doubt(EngineIo& r);
+    bool flush_waits_for_doubt() const noexcept;
+    void fail_overdue_flushes(Clock::time_point now);
     void abandon_in_flight(Path& p);
     /// A path stops carrying I/O: its connection is closed, or kept open with its attempts
     /// abandoned when writes are in flight on it (they may still land).
@@ -165,8 +167,9 @@ private:
     PathChecker checker_;
     NoPathQueue no_path_queue_;
     InDoubtWrites in_doubt_;
-    EngineIoList held_;           // I/O waiting for replays over its range, or for memory
-    bool replay_backoff_ = false; // a replay failed: the next tick tries again
+    EngineIoList held_;              // I/O waiting for replays over its range, or for memory
+    bool replay_backoff_ = false;    // a replay failed: the next tick tries again
+    bool flush_wait_logged_ = false; // a flush waiting for in-doubt writes was logged
     std::unique_ptr<CapacityRescan> rescan_;
     std::unique_ptr<EngineTimer> tick_;
 

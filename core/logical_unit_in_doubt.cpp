@@ -3,6 +3,7 @@
 // abandoned write resolves the kept writes are written again before new I/O to their range.
 // The bookkeeping itself is InDoubtWrites; README "Data safety" states the guarantee.
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <memory>
 #include <utility>
@@ -14,11 +15,24 @@
 
 namespace mpiod {
 
+bool LogicalUnit::flush_waits_for_doubt() const noexcept {
+    return settings_.in_doubt_flush_timeout.count() > 0 && in_doubt_.open_under_kept();
+}
+
 bool LogicalUnit::held_for_doubt(EngineIo& r) {
-    // A flush waits for replays that are due, so that it covers them; it cannot wait for
-    // attempts that never resolve (see README for that limit).
-    const bool wait =
-        r.io.op == IoOp::flush ? !in_doubt_.idle() : in_doubt_.blocks(r.io.offset, r.io.length);
+    // A flush waits for replays that are due, so that it covers them, and for in-doubt
+    // attempts under kept writes (they could still undo acknowledged data), the latter for at
+    // most in_doubt_flush_timeout (fail_overdue_flushes).
+    const bool doubt_flush = r.io.op == IoOp::flush && flush_waits_for_doubt();
+    const bool wait = r.io.op == IoOp::flush ? !in_doubt_.idle() || doubt_flush
+                                             : in_doubt_.blocks(r.io.offset, r.io.length);
+    if (doubt_flush && !flush_wait_logged_) {
+        flush_wait_logged_ = true;
+        const LogScope scope({id_.name, id_.wwid, {}, "flush_waits_in_doubt"});
+        spdlog::warn("lu {}: a flush waits for {} write(s) in doubt under later data (they may "
+                     "still land over it), at most in_doubt_flush_timeout {} ms",
+                     id_.name, in_doubt_.open_count(), settings_.in_doubt_flush_timeout.count());
+    }
     if (!wait && r.io.modifies() && r.kept == 0 &&
         in_doubt_.overlaps_open(r.io.offset, r.io.length)) {
         if (auto seq = in_doubt_.keep(r.io)) {
@@ -103,7 +117,7 @@ void LogicalUnit::abandon_in_flight(Path& p) {
         old.replay = false;
         old.abandoned = true;
         if (old.io.modifies()) {
-            old.doubt = in_doubt_.open(p.number(), old.io.offset, old.io.length, now);
+            old.doubt = in_doubt_.open(p.number(), old.io.offset, old.io.length, now, &old.io);
             ++writes;
         }
         p.abandoned.push_back(old);
@@ -161,6 +175,30 @@ void LogicalUnit::pump_replays() {
     }
     if (in_doubt_.idle() && !held_.empty()) {
         release_held();
+    }
+}
+
+void LogicalUnit::fail_overdue_flushes(Clock::time_point now) {
+    if (!flush_waits_for_doubt()) {
+        flush_wait_logged_ = false;
+        return;
+    }
+    EngineIoList overdue;
+    for (auto it = held_.begin(); it != held_.end();) {
+        EngineIo& r = *it++;
+        if (r.io.op == IoOp::flush && now - r.submitted >= settings_.in_doubt_flush_timeout) {
+            held_.erase(held_.iterator_to(r));
+            overdue.push_back(r);
+        }
+    }
+    while (!overdue.empty()) {
+        EngineIo& r = overdue.front();
+        overdue.pop_front();
+        const LogScope scope({id_.name, id_.wwid, {}, "flush_failed_in_doubt"});
+        spdlog::error("lu {}: flush failed after {} ms: {} write(s) in doubt under later data "
+                      "have not resolved; that data is kept and written again when they do",
+                      id_.name, settings_.in_doubt_flush_timeout.count(), in_doubt_.open_count());
+        finish(r, IoResult{IoStatus::timed_out, EIO});
     }
 }
 

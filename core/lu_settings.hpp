@@ -61,6 +61,9 @@ struct LuSettings {
     Millis suspect_after{250};
     /// Bytes of later writes kept over in-doubt ranges, at most (core/in_doubt_writes.hpp).
     std::uint64_t in_doubt_memory = 64u << 20;
+    /// A flush waits while a write in doubt lies under later, acknowledged data (it may still
+    /// land over it), for at most this long; then it fails with EIO. 0: it does not wait.
+    Millis in_doubt_flush_timeout{30'000};
     MarginalSettings marginal{};
     bool operator==(const LuSettings&) const = default;
 };

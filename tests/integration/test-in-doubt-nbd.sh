@@ -4,7 +4,9 @@
 # written over the same block and flushed. When a's server runs again it executes the A it had
 # buffered, after B. mpiod keeps a's connection open, learns of A's late end, and writes B
 # again: the block reads B, and the image holds B. Run with the stopped server resumed after
-# the later write, after the flush, and after an operator tried to reinstate the path.
+# the later write, after the flush, and after an operator tried to reinstate the path. A flush
+# sent while A is in doubt under B waits for A's end; with in_doubt_flush_timeout 2s it fails
+# with EIO after 2 s instead, and B survives all the same.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-in-doubt.sh"
 require nbdkit nbdsh python3
@@ -27,4 +29,5 @@ stop_two_paths() {
 in_doubt_scenario after-the-later-write
 in_doubt_scenario after-the-flush
 in_doubt_scenario after-a-reinstate-attempt
+in_doubt_flush_bound
 echo PASS

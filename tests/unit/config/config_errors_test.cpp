@@ -100,7 +100,7 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
     {"an unknown key in defaults", "defaults:\n  io_timout: 5s\n" + path_a,
      "t.yaml:2: defaults.io_timout: unknown key (valid keys: policy, io_timeout, "
      "checker_interval, no_path_retry, failback, suspect_after, in_doubt_memory_mib, "
-     "marginal_failures, marginal_window, marginal_error_rate, marginal_release_after)"},
+     "in_doubt_flush_timeout, marginal_failures, marginal_window, marginal_error_rate, marginal_release_after)"},
     {"an unknown key in a path", R"(paths:
   - id: a
     uri: nbd+unix:///?socket=/tmp/a.sock
@@ -113,7 +113,7 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
     {"an unknown key in a lus entry", path_a + "lus:\n  - wwid: w1\n    name: db\n",
      "t.yaml:7: lus[0].name: unknown key (valid keys: wwid, alias, standby, weights, throughput, "
      "policy, io_timeout, checker_interval, no_path_retry, failback, suspect_after, in_doubt_memory_mib, "
-     "marginal_failures, marginal_window, marginal_error_rate, marginal_release_after)"},
+     "in_doubt_flush_timeout, marginal_failures, marginal_window, marginal_error_rate, marginal_release_after)"},
     {"a key given twice", path_a + "log_level: info\nlog_level: debug\n",
      "t.yaml:6: log_level: duplicate key"},
     {"a key that is not a single value", path_a + "[a, b]: 1\n",
@@ -211,6 +211,8 @@ TEST_CASE("each invalid configuration gets its precise error", "[config]") {
      "t.yaml:2: defaults.failback: \"sometimes\" is not \"immediate\", \"manual\" or a duration"},
     {"failback above a day", "defaults:\n  failback: 1441m\n" + path_a,
      "t.yaml:2: defaults.failback: 1441m is out of range (0s..24h)"},
+    {"in_doubt_flush_timeout not a duration", "defaults:\n  in_doubt_flush_timeout: soon\n" + path_a,
+     "t.yaml:2: defaults.in_doubt_flush_timeout: \"soon\" is not a duration (use 500ms, 10s, 2m)"},
     {"in_doubt_memory_mib of zero", "defaults:\n  in_doubt_memory_mib: 0\n" + path_a,
      "t.yaml:2: defaults.in_doubt_memory_mib: 0 is out of range (1..65536)"},
     {"marginal_failures that is not a number", "defaults:\n  marginal_failures: three\n" + path_a,

@@ -88,6 +88,7 @@ lus:
     io_timeout: 500ms
     failback: manual
     in_doubt_memory_mib: 16
+    in_doubt_flush_timeout: 0
     suspect_after: 0
 )",
                           "t.yaml");
@@ -110,7 +111,9 @@ lus:
     CHECK(second.settings.in_doubt_memory == 16u << 20);
     CHECK(second.settings.suspect_after == 0ms); // early hang detection off
     CHECK(first.settings.suspect_after == 250ms);
-    CHECK(first.settings.in_doubt_memory == 64u << 20); // built in
+    CHECK(first.settings.in_doubt_memory == 64u << 20);   // built in
+    CHECK(second.settings.in_doubt_flush_timeout == 0ms); // a flush does not wait
+    CHECK(first.settings.in_doubt_flush_timeout == 30s);  // built in
     CHECK(second.line == 9);
 }
 

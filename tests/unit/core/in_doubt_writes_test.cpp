@@ -131,3 +131,29 @@ TEST_CASE("the operator sees each path's in-doubt count and the oldest") {
     CHECK(d.of_path(5).writes == 0);
     CHECK(d.open_count() == 3);
 }
+
+TEST_CASE("open_under_kept: only while an open attempt has a kept write over it") {
+    InDoubtWrites d(1 << 20);
+    CHECK_FALSE(d.open_under_kept());
+    auto id = d.open(0, 8192, 4096, t0);
+    CHECK_FALSE(d.open_under_kept());     // in doubt, but nothing later to undo
+    auto w = write_at(8192 + 2048, 4096); // partly over it
+    auto seq = d.keep(w);
+    REQUIRE(seq);
+    CHECK(d.open_under_kept());
+    d.settle(*seq, true);
+    CHECK(d.open_under_kept());
+    d.resolve(id);
+    CHECK_FALSE(d.open_under_kept()); // resolved: the replay restores the write
+}
+
+TEST_CASE("open_under_kept ignores the attempt's own copy sent again, not a later write") {
+    InDoubtWrites d(1 << 20);
+    auto attempt = write_at(8192);
+    d.open(0, attempt.offset, attempt.length, t0, &attempt);
+    auto copy = attempt; // shares the buffer, as the engine's resubmission does
+    REQUIRE(d.keep(copy));
+    CHECK_FALSE(d.open_under_kept());
+    REQUIRE(d.keep(write_at(8192))); // same range, other data
+    CHECK(d.open_under_kept());
+}

@@ -94,10 +94,13 @@ TEST_CASE("a later write over an in-doubt write is written again when the hung w
     REQUIRE(h.f.wait(wb));
     REQUIRE(wb->result.ok());
     auto fl = h.f.submit(IoOp::flush);
-    REQUIRE(h.f.wait(fl));
+    h.f.run_for(5s);
     CHECK(h.f.lu->status().kept_writes == 2); // A's resubmission and B
+    // A may still land over B: the flush cannot say B is durable yet, so it waits.
+    CHECK_FALSE(fl->done);
 
-    // The stopped server runs again: A lands (late), over B. The engine writes A then B again.
+    // The stopped server runs again: A lands (late), over B. The engine writes A then B again;
+    // the flush follows them.
     h.resolve_a(IoResult::success());
     REQUIRE(h.f.run_until(
         [&] { return h.f.lu->status().replays == 2 && h.f.lu->status().in_flight == 0; }));
@@ -105,6 +108,9 @@ TEST_CASE("a later write over an in-doubt write is written again when the hung w
     REQUIRE(on_b.size() == 4);
     CHECK(on_b[2] == h.buffer_a);
     CHECK(on_b[3] == buffer_b); // the last write to the block is B again
+    REQUIRE(fl->done);
+    CHECK(fl->result.ok());
+    CHECK(h.b->submitted.back().op == IoOp::flush); // after the replays
     auto s = h.f.lu->status();
     CHECK(s.in_doubt_writes == 0);
     CHECK(s.kept_writes == 0);
@@ -332,4 +338,51 @@ TEST_CASE("a connection its peer ended is closed at once: nothing on it is in do
     CHECK(s.kept_writes == 0);
     CHECK(s.replays == 0); // nothing was held back to be written again
     CHECK_FALSE(h.a->open);
+}
+
+TEST_CASE("a flush waiting for an in-doubt write fails with EIO after in_doubt_flush_timeout") {
+    auto settings = HungPath::settings();
+    settings.in_doubt_flush_timeout = 2s;
+    HungPath h(settings);
+    h.hang_a_under_write();
+    IoBuffer buffer_b;
+    REQUIRE(h.f.wait(h.write(8192, &buffer_b)));
+    auto fl = h.f.submit(IoOp::flush);
+    h.f.run_for(1500ms);
+    CHECK_FALSE(fl->done);
+    REQUIRE(h.f.wait(fl));
+    CHECK_FALSE(fl->result.ok());
+    CHECK(to_errno(fl->result) == EIO);
+    CHECK(h.f.lu->status().held == 0);
+    // The data stays safe: when A lands, B is written again over it.
+    h.resolve_a(IoResult::success());
+    REQUIRE(h.f.run_until([&] { return h.f.lu->status().replays == 2; }));
+    REQUIRE(h.f.run_until([&] { return h.f.lu->status().in_flight == 0; }));
+    CHECK(h.writes_on_b().back() == buffer_b);
+    // With nothing in doubt, a flush goes through at once again.
+    auto again = h.f.submit(IoOp::flush);
+    REQUIRE(h.f.wait(again));
+    CHECK(again->result.ok());
+}
+
+TEST_CASE("a flush does not wait for an in-doubt write that no later write lies over") {
+    HungPath h;
+    h.hang_a_under_write();
+    REQUIRE(h.f.wait(h.write(65536))); // another block
+    auto fl = h.f.submit(IoOp::flush);
+    REQUIRE(h.f.wait(fl)); // A landing late writes what was acknowledged: nothing to undo
+    CHECK(fl->result.ok());
+    CHECK(h.f.lu->status().in_doubt_writes == 1);
+}
+
+TEST_CASE("with in_doubt_flush_timeout 0 a flush does not wait for in-doubt writes") {
+    auto settings = HungPath::settings();
+    settings.in_doubt_flush_timeout = 0s;
+    HungPath h(settings);
+    h.hang_a_under_write();
+    REQUIRE(h.f.wait(h.write(8192)));
+    auto fl = h.f.submit(IoOp::flush);
+    REQUIRE(h.f.wait(fl));
+    CHECK(fl->result.ok());
+    CHECK(h.f.lu->status().in_doubt_writes == 1);
 }
