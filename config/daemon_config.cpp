@@ -12,14 +12,13 @@
 #include <sstream>
 #include <system_error>
 
-#include <sys/un.h>
-
 #include "config/config_node.hpp"
 #include "config/lu_assembly.hpp"
 #include "config/lu_settings_keys.hpp"
 #include "config/message_text.hpp"
 #include "config/name_rules.hpp"
 #include "config/tcp_endpoint.hpp"
+#include "config/unix_socket_path.hpp"
 #include "config/yaml_document.hpp"
 
 namespace mpiod {
@@ -39,8 +38,6 @@ constexpr std::array<std::string_view, 5> export_kinds{"auto", "nbd", "fuse", "f
 constexpr std::array<std::string_view, 5> log_levels{"trace", "debug", "info", "warn", "error"};
 constexpr std::array<std::string_view, 8> uri_schemes{
     "nbd", "nbds", "nbd+unix", "nbds+unix", "nbd+vsock", "nbds+vsock", "iscsi", "sg"};
-// sun_path holds the path and its terminating NUL.
-constexpr std::size_t max_socket_path = sizeof(sockaddr_un{}.sun_path) - 1;
 
 bool contains(std::span<const std::string_view> list, std::string_view s) {
     return std::find(list.begin(), list.end(), s) != list.end();
@@ -65,10 +62,10 @@ std::string log_level_of(const ConfigNode& node) {
 
 std::filesystem::path control_socket_of(const ConfigNode& node) {
     std::string s = absolute_path(node);
-    if (s.size() > max_socket_path) {
+    if (s.size() > max_unix_socket_path) {
         throw node.error("path is " + std::to_string(s.size()) +
                          " bytes; a Unix socket path allows at most " +
-                         std::to_string(max_socket_path));
+                         std::to_string(max_unix_socket_path));
     }
     return s;
 }

@@ -5,11 +5,10 @@
 #include <array>
 #include <cstdint>
 
-#include <sys/un.h>
-
 #include "config/lu_settings_keys.hpp"
 #include "config/message_text.hpp"
 #include "config/name_rules.hpp"
+#include "config/unix_socket_path.hpp"
 
 namespace mpiod {
 
@@ -19,8 +18,6 @@ constexpr std::array<std::string_view, 5> entry_keys{"wwid", "alias", "standby",
                                                      "throughput"};
 constexpr std::uint64_t max_weight = 1'000'000;
 constexpr std::uint64_t max_throughput = 1'000'000;
-// sun_path holds the path and its terminating NUL.
-constexpr std::size_t max_socket_path = sizeof(sockaddr_un{}.sun_path) - 1;
 
 std::vector<std::string_view> lu_keys() {
     std::vector<std::string_view> keys(entry_keys.begin(), entry_keys.end());
@@ -134,11 +131,11 @@ std::vector<LuConfig> LuAssembly::finish(const LuSettings& defaults,
                                        " (first on line " + std::to_string(it->second) + ")");
         }
         const std::string socket = (export_dir / (lu.alias + ".sock")).string();
-        if (socket.size() > max_socket_path) {
+        if (socket.size() > max_unix_socket_path) {
             throw d.alias_origin.error(
                 "export socket " + in_quotes(socket) + " is " + std::to_string(socket.size()) +
-                " bytes; a Unix socket path allows at most " + std::to_string(max_socket_path) +
-                " (shorten export.dir or the alias)");
+                " bytes; a Unix socket path allows at most " +
+                std::to_string(max_unix_socket_path) + " (shorten export.dir or the alias)");
         }
         out.push_back(std::move(lu));
     }

@@ -11,18 +11,18 @@ namespace mpiod {
 
 namespace {
 
-constexpr std::array<std::string_view, 12> keys{"policy",
-                                                "io_timeout",
-                                                "checker_interval",
-                                                "no_path_retry",
-                                                "failback",
-                                                "suspect_after",
-                                                "in_doubt_memory_mib",
-                                                "in_doubt_flush_timeout",
-                                                "marginal_failures",
-                                                "marginal_window",
-                                                "marginal_error_rate",
-                                                "marginal_release_after"};
+constexpr std::array<std::string_view, 12> settings_keys{"policy",
+                                                         "io_timeout",
+                                                         "checker_interval",
+                                                         "no_path_retry",
+                                                         "failback",
+                                                         "suspect_after",
+                                                         "in_doubt_memory_mib",
+                                                         "in_doubt_flush_timeout",
+                                                         "marginal_failures",
+                                                         "marginal_window",
+                                                         "marginal_error_rate",
+                                                         "marginal_release_after"};
 
 std::string policy_of(const ConfigNode& node) {
     std::string name = node.text();
@@ -89,7 +89,7 @@ void read_marginal_settings(const ConfigNode& map, MarginalSettings& m) {
 } // namespace
 
 std::span<const std::string_view> lu_settings_keys() noexcept {
-    return keys;
+    return settings_keys;
 }
 
 void read_lu_settings(const ConfigNode& map, LuSettings& settings) {
