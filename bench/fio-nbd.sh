@@ -1,9 +1,17 @@
 #!/bin/bash
-# Prints fio figures for an nbdkit memory disk read directly and through mpiod with one
-# path, and their ratio: 4k random read QD32, 4k random read QD1 (latency), 1M
-# sequential write; mpiod with and without busy polling (busy_poll_us: 30). Usage:
-# bench/fio-nbd.sh [seconds per run, default 10]
-# Needs a release build (scripts/build.sh release).
+# Prints fio figures for an nbdkit memory disk read and written directly, through mpiod with
+# one path (without and with busy polling, busy_poll_us: 30), and through nbdkit's own relay
+# (`nbdkit nbd socket=...`, the nearest peer doing the same job), all in one run:
+#   rate   IOPS (MiB/s for 1M), and its ratio to direct access
+#   p50    fio's median completion latency
+#   cpu/IO the relay's (mpiod's or nbdkit relay's) user+system CPU time over the run divided by
+#          the run's I/Os: the figure to drive, it moves far less than IOPS on a shared machine
+#   sys/IO the relay's system calls per I/O (perf's raw_syscalls:sys_enter tracepoint, all
+#          threads), when perf is usable here
+#   ceiling 1 s / cpu per I/O: the IOPS at which the relay's single event-loop thread would be
+#          saturated (derived, not measured)
+# Usage: bench/fio-nbd.sh [seconds per run, default 10]. Needs a release build
+# (scripts/build.sh release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNTIME=${1:-10}
@@ -13,8 +21,12 @@ bench_start
 nbdkit -f --exit-with-parent -U "$T/p.sock" memory 1G 2>/dev/null &
 pids+=("$!")
 wait_socket "$T/p.sock"
+nbdkit -f --exit-with-parent -U "$T/relay.sock" nbd socket="$T/p.sock" 2>/dev/null &
+pids+=("$!")
+RELAY_PID=$!
+wait_socket "$T/relay.sock"
 cat >"$T/mpiod.yaml" <<YAML
-log_level: warn
+log_level: info
 control_socket: $T/control.sock
 export: { dir: $T/run }
 paths: [ { id: p, uri: "nbd+unix:///?socket=$T/p.sock", wwid: bench0 } ]
@@ -22,36 +34,30 @@ lus: [ { wwid: bench0, alias: bench } ]
 YAML
 "$MPIOD" --config "$T/mpiod.yaml" 2>"$T/mpiod.log" &
 pids+=("$!")
+MPIOD_PID=$!
 wait_socket "$T/run/bench.sock"
 
 direct="nbd+unix:///?socket=$T/p.sock"
 via="nbd+unix:///?socket=$T/run/bench.sock"
+relay="nbd+unix:///?socket=$T/relay.sock"
 # Fill the memory disk so reads touch allocated pages.
 nbdcopy -- [ nbdkit pattern 1G ] "$direct"
 
-# run URI NAME fio-args... -> prints "iops lat_us bw_MiBs"
-run() {
-    local uri=$1; shift
-    fio --name=b --ioengine=nbd --uri="$uri" --time_based --runtime="$RUNTIME" --ramp_time=1 \
-        --size=1G --output-format=json "$@" >"$T/out.json"
-    python3 - "$T/out.json" <<'PY'
-import json, sys
-text = open(sys.argv[1]).read()
-j = json.loads(text[text.index("{"):])["jobs"][0]  # fio's nbd engine prints a line first
-d = j["read"] if j["read"]["io_bytes"] > 0 else j["write"]
-print(f'{d["iops"]:.0f} {d["clat_ns"]["mean"] / 1000:.1f} {d["bw_bytes"] / 2**20:.1f}')
-PY
-}
+PERF=0
+if command -v perf >/dev/null &&
+    perf stat -e raw_syscalls:sys_enter -x, -o /dev/null -- true 2>/dev/null; then
+    PERF=1
+else
+    echo "(perf cannot count system calls here: sys/IO not shown)" >&2
+fi
 
-# Each workload runs direct, through mpiod, and through mpiod with busy polling (the
-# daemon's busy_poll_us, switched by a live reload).
 poll_now=0
-set_poll() { # MICROSECONDS
+set_poll() { # MICROSECONDS: mpiod's busy_poll_us, switched by a live reload
     [ "$1" = "$poll_now" ] && return 0
     poll_now=$1
     sed -i '/^busy_poll_us:/d' "$T/mpiod.yaml"
     echo "busy_poll_us: $1" >>"$T/mpiod.yaml"
-    kill -HUP "${pids[1]}"
+    kill -HUP "$MPIOD_PID"
     for _ in $(seq 100); do
         grep -q "reload: busy_poll_us $1" "$T/mpiod.log" && return 0
         sleep 0.05
@@ -59,38 +65,81 @@ set_poll() { # MICROSECONDS
     echo "mpiod did not take busy_poll_us $1" >&2
     exit 1
 }
-sed -i 's/^log_level: warn/log_level: info/' "$T/mpiod.yaml"
-kill -HUP "${pids[1]}"
 
-printf '%-26s %10s %10s %7s %12s %7s\n' "workload" "direct" "mpiod" "ratio" "mpiod+poll" "ratio"
-report() { # NAME UNIT DIRECT VIA VIA_POLL
-    python3 - "$@" <<'PY'
-import sys
-name, unit, d, v, p = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:6])
-u = unit[:2]
-extra = f"  (+{v - d:.1f} / +{p - d:.1f} us)" if unit == "us" else ""
-print(f"{name:<26} {d:>8.1f}{u:>2} {v:>8.1f}{u:>2} {v / d:>6.2f}x {p:>10.1f}{u:>2} {p / d:>6.2f}x{extra}")
+# run URI RELAY_PID fio-args... -> prints "rate p50_us ios cpu_ticks syscalls" (RELAY_PID 0:
+# direct, no relay to measure)
+run() {
+    local uri=$1 pid=$2; shift 2
+    local t0=0 perf_pid=""
+    if [ "$pid" != 0 ]; then
+        t0=$(cpu_ticks "$pid")
+        if [ "$PERF" = 1 ]; then
+            perf stat -e raw_syscalls:sys_enter -x, -o "$T/perf.out" -p "$pid" &
+            perf_pid=$!
+        fi
+    fi
+    fio --name=b --ioengine=nbd --uri="$uri" --time_based --runtime="$RUNTIME" \
+        --size=1G --output-format=json "$@" >"$T/out.json"
+    local ticks=0 calls=0
+    if [ "$pid" != 0 ]; then
+        ticks=$(($(cpu_ticks "$pid") - t0))
+        if [ -n "$perf_pid" ]; then
+            kill -INT "$perf_pid"
+            wait "$perf_pid" || true
+            calls=$(awk -F, '/raw_syscalls/ {print $1}' "$T/perf.out")
+        fi
+    fi
+    python3 - "$T/out.json" "$ticks" "${calls:-0}" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+j = json.loads(text[text.index("{"):])["jobs"][0]  # fio's nbd engine prints a line first
+ios = j["read"]["total_ios"] + j["write"]["total_ios"]
+d = j["read"] if j["read"]["io_bytes"] > 0 else j["write"]
+p50 = d["clat_ns"]["percentile"]["50.000000"] / 1000
+print(f'{d["iops"]:.0f} {d["bw_bytes"] / 2**20:.1f} {p50:.1f} {ios} {sys.argv[2]} {sys.argv[3]}')
 PY
 }
-workload() { # FIELD(1 iops, 2 lat, 3 bw) fio-args...: prints direct via via-poll
-    local field=$1; shift
-    local d v p
-    set_poll 0
-    d=$(run "$direct" "$@" | cut -d' ' -f"$field")
-    v=$(run "$via" "$@" | cut -d' ' -f"$field")
-    set_poll 30
-    p=$(run "$via" "$@" | cut -d' ' -f"$field")
-    echo "$d $v $p"
+
+HZ=$(getconf CLK_TCK)
+printf '%-22s %-12s %10s %7s %9s %9s %8s %9s\n' \
+    workload via rate ratio p50 cpu/IO sys/IO ceiling
+# report WORKLOAD VIA USE_MIBS DIRECT_RATE "iops mibs p50 ios ticks calls"
+report() {
+    python3 - "$HZ" "$@" <<'PY'
+import sys
+hz, workload, via, mibs, direct = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4] == "1", float(sys.argv[5])
+iops, bw, p50, ios, ticks, calls = map(float, sys.argv[6].split())
+rate = bw if mibs else iops
+unit = "MiB/s" if mibs else ""
+cpu = ticks / hz / ios * 1e6 if ios and via != "direct" else None
+sysio = calls / ios if ios and calls else None
+f = lambda v, fmt: format(v, fmt) if v is not None else "-"
+ceiling = f"{1e6 / cpu / 1000:.0f}k" if cpu else "-"
+print(f"{workload:<22} {via:<12} {rate:>9.0f}{unit[:1]:1} {rate / direct:>6.2f}x {p50:>7.1f}us"
+      f" {f(cpu, '.1f'):>7}us {f(sysio, '.2f'):>8} {ceiling:>9}")
+PY
 }
-read -r d v p < <(workload 1 --rw=randread --bs=4k --iodepth=32)
-report "4k randread QD32 IOPS" "" "$d" "$v" "$p"
-qd1() { run "$1" --rw=randread --bs=4k --iodepth=1; }
-set_poll 0
-read -r d_iops d_lat _ < <(qd1 "$direct")
-read -r v_iops v_lat _ < <(qd1 "$via")
-set_poll 30
-read -r p_iops p_lat _ < <(qd1 "$via")
-report "4k randread QD1 IOPS" "" "$d_iops" "$v_iops" "$p_iops"
-report "4k randread QD1 latency" "us" "$d_lat" "$v_lat" "$p_lat"
-read -r d v p < <(workload 3 --rw=write --bs=1M --iodepth=8)
-report "1M seq write MiB/s" "" "$d" "$v" "$p"
+
+workload() { # NAME USE_MIBS fio-args...
+    local name=$1 mibs=$2; shift 2
+    local d v p r
+    set_poll 0
+    d=$(run "$direct" 0 "$@")
+    v=$(run "$via" "$MPIOD_PID" "$@")
+    r=$(run "$relay" "$RELAY_PID" "$@")
+    set_poll 30
+    p=$(run "$via" "$MPIOD_PID" "$@")
+    set_poll 0
+    local base
+    if [ "$mibs" = 1 ]; then base=$(echo "$d" | cut -d' ' -f2); else base=${d%% *}; fi
+    report "$name" direct "$mibs" "$base" "$d"
+    report "$name" mpiod "$mibs" "$base" "$v"
+    report "$name" mpiod+poll30 "$mibs" "$base" "$p"
+    report "$name" nbdkit-relay "$mibs" "$base" "$r"
+}
+workload "4k randread QD32" 0 --rw=randread --bs=4k --iodepth=32
+workload "4k randwrite QD32" 0 --rw=randwrite --bs=4k --iodepth=32
+workload "4k randread QD1" 0 --rw=randread --bs=4k --iodepth=1
+workload "1M seq write QD8" 1 --rw=write --bs=1M --iodepth=8
+echo "(cpu/IO and sys/IO are the relay's own: mpiod or the nbdkit relay; direct has none;"
+echo " ceiling = 1 s / cpu per I/O, the single-thread saturation point)"
