@@ -50,7 +50,13 @@ std::string FileNeed::describe() const {
 
 FileNeed estimate_file_need(const DaemonConfig& config, unsigned cpus) {
     FileNeed need;
+    // An NBD path may open a second connection, for block status (NbdStatusConnection).
     need.paths = config.paths.size();
+    for (const PathConfig& p : config.paths) {
+        if (p.uri.starts_with("nbd")) {
+            ++need.paths;
+        }
+    }
     need.exports = config.lus.size() * (1 + kernel_files_per_lu(config.exports, cpus));
     need.fixed = daemon_own_files + 1 + config.exports.tcp.size(); // + the control socket
     return need;

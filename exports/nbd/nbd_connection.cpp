@@ -13,6 +13,8 @@
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/completion_round.hpp"
+
 namespace mpiod::nbd {
 
 namespace asio = boost::asio;
@@ -390,9 +392,10 @@ void NbdConnection::queue_reply(Reply reply) {
     if (write_active_ || write_posted_) {
         return; // the running write's completion sends it
     }
-    // Deferring the write lets completions already queued on the executor join this batch.
+    // Deferring the write lets the other replies of this completion round (or, outside one,
+    // completions already queued on the executor) join this batch.
     write_posted_ = true;
-    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    CompletionRound::defer(socket_.get_executor(), [self = shared_from_this()] {
         self->write_posted_ = false;
         self->start_write();
     });

@@ -100,6 +100,7 @@ void NbdkitProcess::start() {
     if (config_.read_only) {
         args.emplace_back("-r");
     }
+    args.insert(args.end(), config_.options.begin(), config_.options.end());
     for (const auto& f : config_.filters) {
         args.push_back("--filter=" + f);
     }

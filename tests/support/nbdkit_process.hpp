@@ -16,6 +16,7 @@ struct NbdkitConfig {
     std::vector<std::string> args;    // plugin and filter arguments, e.g. "size=64M", "error=EIO"
     std::vector<std::string> filters; // --filter=NAME each; the first is nearest the client
     bool read_only = false;           // -r
+    std::vector<std::string> options; // server options before the plugin, e.g. "--no-sr"
     /// Adds pause-control=<dir>/pause.ctl; needs "pause" in filters. Enables pause()/resume().
     bool pause_control = false;
 };

@@ -1,7 +1,7 @@
-// Batched, always-posted delivery of I/O completions.
+// Batched delivery of I/O completions: posted, or at the end of the current completion round.
 #include "transports/nbd/completion_batch.hpp"
 
-#include <boost/asio/post.hpp>
+#include "core/completion_round.hpp"
 
 namespace mpiod {
 
@@ -9,7 +9,7 @@ void CompletionBatch::add(IoCompletion done, IoResult result) {
     queued_.push_back(Entry{std::move(done), result});
     if (!posted_) {
         posted_ = true;
-        boost::asio::post(ex_, [self = shared_from_this()] { self->deliver(); });
+        CompletionRound::defer(ex_, [self = shared_from_this()] { self->deliver(); });
     }
 }
 

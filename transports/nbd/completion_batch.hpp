@@ -13,10 +13,11 @@
 
 namespace mpiod {
 
-/// Used on one executor. add() never calls a completion: it queues it and posts one delivery
-/// for everything queued until that delivery runs, so completions never run inside the call
-/// that produced them. Held by shared_ptr: a posted delivery keeps the batch alive, so queued
-/// completions still run exactly once after their producer is gone.
+/// Used on one executor. add() never calls a completion: it queues it and defers one delivery
+/// for everything queued until that delivery runs (to the end of the current CompletionRound,
+/// else posted), so completions never run inside the call that produced them. Held by shared_ptr: a
+/// posted delivery keeps the batch alive, so queued completions still run exactly once after their
+/// producer is gone.
 class CompletionBatch : public std::enable_shared_from_this<CompletionBatch> {
 public:
     static std::shared_ptr<CompletionBatch> make(boost::asio::any_io_executor ex) {
@@ -26,7 +27,7 @@ public:
     CompletionBatch(const CompletionBatch&) = delete;
     CompletionBatch& operator=(const CompletionBatch&) = delete;
 
-    /// Queues `done(result)`. Safe from a libnbd callback (calls nothing but post()).
+    /// Queues `done(result)`. Safe from a libnbd callback (runs nothing).
     void add(IoCompletion done, IoResult result);
 
     /// Completions queued and not delivered yet.

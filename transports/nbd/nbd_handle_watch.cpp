@@ -11,6 +11,8 @@
 #include <boost/asio/error.hpp>
 #include <libnbd.h>
 
+#include "core/completion_round.hpp"
+
 namespace mpiod {
 
 std::shared_ptr<NbdHandleWatch> NbdHandleWatch::make(boost::asio::any_io_executor ex, nbd_handle* h,
@@ -76,8 +78,12 @@ void NbdHandleWatch::on_ready(Wait w, std::uint64_t epoch, boost::system::error_
             return;
         }
         std::string why = "wait on socket: " + ec.message();
+        const CompletionRound round;
         on_progress_(why.c_str());
     } else {
+        // What finishes during this wakeup is delivered when it ends (the round), not in a
+        // later turn of the event loop.
+        const CompletionRound round;
         // Re-check: the direction may have changed since the wait started, and libnbd's own
         // loops prefer read and never notify both ways for one wakeup (notify_read may move
         // the state machine). The other wait, if pending, fires on its own.
@@ -115,12 +121,13 @@ int NbdHandleWatch::read_replies() {
         (errno == EAGAIN || errno == EWOULDBLOCK)) {
         return 0;
     }
+    // With no command left in flight no reply can follow: no need to ask the socket.
     for (int i = 0;; ++i) {
         int r = nbd_aio_notify_read(h_);
         int buffered = 0;
         if (r == -1 || i + 1 == max_reads_per_wakeup ||
             (nbd_aio_get_direction(h_) & LIBNBD_AIO_DIRECTION_READ) == 0 ||
-            ::ioctl(fd, FIONREAD, &buffered) != 0 || buffered <= 0) {
+            nbd_aio_in_flight(h_) <= 0 || ::ioctl(fd, FIONREAD, &buffered) != 0 || buffered <= 0) {
             return r;
         }
     }

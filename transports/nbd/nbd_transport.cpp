@@ -14,6 +14,7 @@
 #include "transports/nbd/completion_batch.hpp"
 #include "transports/nbd/nbd_errno.hpp"
 #include "transports/nbd/nbd_handle_watch.hpp"
+#include "transports/nbd/nbd_status_connection.hpp"
 
 namespace mpiod {
 
@@ -56,6 +57,9 @@ NbdTransport::NbdTransport(boost::asio::any_io_executor ex, std::string uri,
       finished_(CompletionBatch::make(ex)),
       connect_timer_(ex) {
     opts_.max_in_flight = std::max<std::uint32_t>(opts_.max_in_flight, 1);
+    if (opts_.role == NbdConnectionRole::path && opts_.block_status) {
+        status_ = NbdStatusConnection::make(ex_, uri_, opts_);
+    }
 }
 
 NbdTransport::~NbdTransport() {
@@ -81,10 +85,11 @@ void NbdTransport::async_open(OpenCompletion done) {
 #ifdef LIBNBD_HAVE_NBD_SET_PREAD_INITIALIZE
     nbd_set_pread_initialize(h, false); // reads land in buffers we overwrite or discard
 #endif
-    // Structured replies only for block status: with them a read's reply costs four recv()
-    // calls per 4 KiB instead of two (libnbd reads a chunk field by field).
-    nbd_set_request_structured_replies(h, opts_.block_status);
-    if (opts_.block_status) {
+    // Structured replies only on the block status connection: with them a read's reply
+    // costs four recv() calls per 4 KiB instead of two (libnbd reads a chunk field by field).
+    const bool status_role = opts_.role == NbdConnectionRole::block_status;
+    nbd_set_request_structured_replies(h, status_role);
+    if (status_role) {
         nbd_add_meta_context(h, LIBNBD_CONTEXT_BASE_ALLOCATION);
     }
     if (nbd_aio_connect_uri(h, uri_.c_str()) == -1) {
@@ -150,7 +155,10 @@ void NbdTransport::finish_open() {
     info.can_trim = nbd_can_trim(h_) == 1;
     info.can_write_zeroes = nbd_can_zero(h_) == 1;
     info.can_multi_conn = nbd_can_multi_conn(h_) == 1;
-    info.can_block_status = nbd_can_meta_context(h_, LIBNBD_CONTEXT_BASE_ALLOCATION) == 1;
+    const bool status_role = opts_.role == NbdConnectionRole::block_status;
+    info.can_block_status = status_role
+                                ? nbd_can_meta_context(h_, LIBNBD_CONTEXT_BASE_ALLOCATION) == 1
+                                : status_ != nullptr; // over the status connection
     info.can_cache = nbd_can_cache(h_) == 1;
     auto block_size = [this](int which, std::uint32_t fallback) -> std::uint32_t {
         int64_t v = nbd_get_block_size(h_, which); // 0: not advertised, -1: error
@@ -164,13 +172,14 @@ void NbdTransport::finish_open() {
     state_ = State::open;
     open_failures_.reset();
     connect_timer_.cancel();
-    spdlog::info("nbd path {}: open, {} bytes{}{}{}{}{}{}{}{}, blocks {}/{}/{}", uri_,
-                 info.size_bytes, info.read_only ? ", read-only" : "",
-                 info.can_flush ? ", flush" : "", info.can_fua ? ", fua" : "",
-                 info.can_trim ? ", trim" : "", info.can_write_zeroes ? ", zero" : "",
-                 info.can_multi_conn ? ", multi-conn" : "",
-                 info.can_block_status ? ", block-status" : "", info.can_cache ? ", cache" : "",
-                 info.min_block, info.preferred_block, info.max_request);
+    spdlog::log(status_role ? spdlog::level::debug : spdlog::level::info,
+                "nbd path {}: {}open, {} bytes{}{}{}{}{}{}{}{}, blocks {}/{}/{}", uri_,
+                status_role ? "block status connection " : "", info.size_bytes,
+                info.read_only ? ", read-only" : "", info.can_flush ? ", flush" : "",
+                info.can_fua ? ", fua" : "", info.can_trim ? ", trim" : "",
+                info.can_write_zeroes ? ", zero" : "", info.can_multi_conn ? ", multi-conn" : "",
+                info.can_block_status ? ", block-status" : "", info.can_cache ? ", cache" : "",
+                info.min_block, info.preferred_block, info.max_request);
     boost::asio::post(ex_, [d = std::move(open_done_), info]() mutable {
         std::move(d)(boost::system::error_code{}, info);
     });
@@ -222,6 +231,10 @@ bool NbdTransport::still_connected(const char* error, std::string* why_lost) {
 void NbdTransport::submit(IoRequest request, IoCompletion done) {
     if (state_ != State::open) {
         finished_->add(std::move(done), IoResult::path(ENOTCONN));
+        return;
+    }
+    if (request.op == IoOp::block_status && status_ && request.extents) {
+        status_->submit(std::move(request), std::move(done));
         return;
     }
     if (in_flight_ >= opts_.max_in_flight || !waiting_.empty()) {
@@ -328,6 +341,10 @@ void NbdTransport::release(Command* cmd) {
     finished_->add(std::move(cmd->done), cmd->result);
 }
 
+bool NbdTransport::status_connection_open() const noexcept {
+    return status_ && status_->is_open();
+}
+
 void NbdTransport::issue_waiting() {
     while (state_ == State::open && !waiting_.empty() && in_flight_ < opts_.max_in_flight) {
         Waiting w = std::move(waiting_.front());
@@ -352,6 +369,9 @@ void NbdTransport::close() noexcept {
 
 void NbdTransport::drop_connection() noexcept {
     state_ = State::closed;
+    if (status_) {
+        status_->close();
+    }
     connect_timer_.cancel();
     if (watch_) {
         watch_->stop(); // releases the fd from Asio: libnbd closes it

@@ -21,6 +21,12 @@ namespace mpiod {
 
 class CompletionBatch;
 class NbdHandleWatch;
+class NbdStatusConnection;
+
+/// What a connection carries: a path's reads and writes (simple replies; block status goes
+/// over a second connection opened on first use, see NbdStatusConnection), or only that
+/// block status (structured replies and base:allocation).
+enum class NbdConnectionRole : std::uint8_t { path, block_status };
 
 struct NbdTransportOptions {
     /// Bound on connect + handshake; async_open fails with timed_out after it.
@@ -28,10 +34,11 @@ struct NbdTransportOptions {
     /// Commands handed to libnbd at once on the connection; further submits wait in the
     /// transport (FIFO) and go out as completions free slots. 0 counts as 1.
     std::uint32_t max_in_flight = 128;
-    /// Ask the server for structured replies and the base:allocation context, so that block
-    /// status passes through to it. Off: simple replies only (a read costs two recv() calls
-    /// instead of four) and the engine answers block status "all data".
+    /// Pass block status through to the server (over a connection of its own, opened when
+    /// first asked, as structured replies would make every read cost four recv() calls
+    /// instead of two). Off: the engine answers block status "all data".
     bool block_status = true;
+    NbdConnectionRole role = NbdConnectionRole::path;
 };
 
 /// Everything (calls, completions, libnbd callbacks) happens on the executor given at
@@ -45,12 +52,14 @@ struct NbdTransportOptions {
 /// connection dies the transport closes itself (is_open() turns false) and, when no call of
 /// core's is under way, says so through report_lost (an idle connection reset by the
 /// server is noticed by the read the watch keeps pending); async_open() makes a fresh
-/// connection. Every IoCompletion runs exactly once, always posted, also when the
+/// connection. Every IoCompletion runs exactly once, never inside submit(): at the end of
+/// the socket wakeup that finished it (a CompletionRound) or posted, also when the
 /// transport is destroyed with I/O in flight.
 ///
 /// TransportInfo: wwid stays empty (NBD has no identity); block sizes not advertised by the
 /// server default to 1 / 4096 / 32 MiB, and max_request is capped at 32 MiB; block status is
-/// offered when the server agreed to base:allocation, cache when it advertises CACHE.
+/// offered when `block_status` is on (answered "all data" where the server cannot tell),
+/// cache when the server advertises CACHE.
 class NbdTransport final : public Transport {
 public:
     NbdTransport(boost::asio::any_io_executor ex, std::string uri, NbdTransportOptions opts = {});
@@ -73,6 +82,8 @@ public:
     /// Commands handed to libnbd and not yet released by it, and requests waiting for a slot.
     std::uint32_t in_flight() const noexcept { return in_flight_; }
     std::size_t queued() const noexcept { return waiting_.size(); }
+    /// Whether the block status connection is open (it opens on the first block status).
+    bool status_connection_open() const noexcept;
 
 private:
     enum class State : std::uint8_t { closed, opening, open };
@@ -110,6 +121,7 @@ private:
     OpenCompletion open_done_;
     std::uint32_t in_flight_ = 0;
     std::deque<Waiting> waiting_;
+    std::shared_ptr<NbdStatusConnection> status_; // path role with block_status only
 };
 
 } // namespace mpiod

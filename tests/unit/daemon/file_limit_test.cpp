@@ -31,6 +31,15 @@ TEST_CASE("512 LUs x 4 paths need more than the default 1024 open files", "[daem
     CHECK(need.total() < 4096);
 }
 
+TEST_CASE("an NBD path counts a second connection, for block status", "[daemon]") {
+    auto c = config_of(2, 2, "socket");
+    c.paths[0].uri = "nbd+unix:///?socket=/run/a.sock";
+    c.paths[1].uri = "nbd://127.0.0.1:10809";
+    c.paths[2].uri = "iscsi://127.0.0.1/iqn.2026-12.test:t/0";
+    c.paths[3].uri = "sg:///dev/sg0";
+    CHECK(estimate_file_need(c, 2).paths == 2 * 2 + 2);
+}
+
 TEST_CASE("kernel NBD exports count a socketpair per queue", "[daemon]") {
     auto c = config_of(10, 2, "nbd");
     CHECK(estimate_file_need(c, 2).exports == 10 * (1 + 2 * 2));
