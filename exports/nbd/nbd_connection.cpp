@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/completion_round.hpp"
+#include "core/send_buffer.hpp"
 
 namespace mpiod::nbd {
 
@@ -34,6 +35,15 @@ NbdLimits sane(NbdLimits limits) {
     limits.max_in_flight = std::max<std::uint32_t>(limits.max_in_flight, 1);
     return limits;
 }
+
+/// Asio's transfer_all() caps every read or write it makes at 64 KiB (default_max_transfer_size):
+/// a 1 MiB WRITE payload or READ reply took sixteen system calls. This asks for all that is
+/// left in each call; the kernel still returns what fits.
+struct TransferAllUncapped {
+    std::size_t operator()(const boost::system::error_code& ec, std::size_t) const noexcept {
+        return ec ? 0 : std::size_t{1} << 30;
+    }
+};
 
 std::uint32_t payload_charge(const RequestHeader& h) {
     return (h.type == cmd_read || h.type == cmd_write) ? h.length : 0;
@@ -97,6 +107,7 @@ void NbdConnection::start_transmission(std::shared_ptr<IoTarget> target, Negotia
     target_ = std::move(target);
     advertised_ = Advertised::from(target_->export_info(), negotiated);
     in_ = std::make_unique_for_overwrite<std::byte[]>(limits_.read_buffer_bytes);
+    widen_send_buffer(socket_.native_handle()); // a 1 MiB read's reply in one or two writes
     spdlog::debug("nbd: connection {} from {} serves '{}'", id_, peer_, target_->name());
     read_more();
 }
@@ -301,7 +312,7 @@ void NbdConnection::receive_payload(const RequestHeader& h) {
     auto* rest = payload.get() + have;
     reading_payload_ = true;
     asio::async_read(
-        socket_, asio::buffer(rest, h.length - have),
+        socket_, asio::buffer(rest, h.length - have), TransferAllUncapped{},
         [self = shared_from_this(), h,
          payload = std::move(payload)](const boost::system::error_code& ec, std::size_t) mutable {
             self->reading_payload_ = false;
@@ -420,7 +431,7 @@ void NbdConnection::start_write() {
     }
     write_active_ = true;
     // A span, not the vector: the operation copies its buffer sequence, and a span is cheap.
-    asio::async_write(socket_, std::span<const asio::const_buffer>(iov_),
+    asio::async_write(socket_, std::span<const asio::const_buffer>(iov_), TransferAllUncapped{},
                       [self = shared_from_this()](const boost::system::error_code& ec,
                                                   std::size_t) { self->on_written(ec); });
 }

@@ -11,6 +11,7 @@
 #include <libnbd.h>
 #include <spdlog/spdlog.h>
 
+#include "core/send_buffer.hpp"
 #include "transports/nbd/completion_batch.hpp"
 #include "transports/nbd/nbd_errno.hpp"
 #include "transports/nbd/nbd_handle_watch.hpp"
@@ -169,6 +170,7 @@ void NbdTransport::finish_open() {
         std::max(block_size(LIBNBD_SIZE_PREFERRED, default_preferred_block), info.min_block);
     info.max_request = std::min(block_size(LIBNBD_SIZE_MAXIMUM, max_request_cap), max_request_cap);
 
+    widen_send_buffer(nbd_aio_get_fd(h_));
     state_ = State::open;
     open_failures_.reset();
     connect_timer_.cancel();
