@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -127,13 +128,15 @@ void send_all(int fd, const std::string& data, const std::string& path) {
 // One line from the daemon, without its '\n'.
 std::string read_line(int fd, Clock::time_point deadline, const std::string& path) {
     std::string buf;
-    char chunk[16384];
+    std::vector<char> chunk(256 * 1024); // a listing of 2,048 paths is about 1 MB
+    std::size_t searched = 0;            // bytes of buf known to hold no '\n'
     for (;;) {
-        auto nl = buf.find('\n');
+        auto nl = buf.find('\n', searched);
         if (nl != std::string::npos) {
             buf.resize(nl);
             return buf;
         }
+        searched = buf.size();
         if (buf.size() > max_reply) {
             fail(ClientFailure::protocol, path, "reply longer than 64 MiB");
         }
@@ -151,9 +154,9 @@ std::string read_line(int fd, Clock::time_point deadline, const std::string& pat
         if (rc == 0) {
             continue;
         }
-        auto n = ::recv(fd, chunk, sizeof chunk, 0);
+        auto n = ::recv(fd, chunk.data(), chunk.size(), 0);
         if (n > 0) {
-            buf.append(chunk, static_cast<std::size_t>(n));
+            buf.append(chunk.data(), static_cast<std::size_t>(n));
         } else if (n == 0 || errno == ECONNRESET) {
             fail(ClientFailure::protocol, path,
                  buf.empty() ? "mpiod closed the connection without replying"
@@ -173,7 +176,10 @@ ControlReply parse_reply(const std::string& line, const std::string& path) {
     ControlReply reply;
     reply.ok = ok->get<bool>();
     if (reply.ok) {
-        reply.result = j.value("result", nlohmann::json());
+        auto result = j.find("result");
+        if (result != j.end()) {
+            reply.result = std::move(*result); // a listing of 2,048 paths is 1 MB: no copy
+        }
         return reply;
     }
     auto error = j.find("error");
