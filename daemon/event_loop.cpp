@@ -4,9 +4,9 @@
 namespace mpiod {
 
 std::size_t run_event_loop(boost::asio::io_context& io, const std::chrono::microseconds& spin) {
-    using Clock = std::chrono::steady_clock;
+    using LoopClock = std::chrono::steady_clock;
     std::size_t total = 0;
-    auto last_work = Clock::now();
+    auto last_work = LoopClock::now();
     for (;;) {
         if (spin.count() > 0) {
             std::size_t n = io.poll();
@@ -15,10 +15,10 @@ std::size_t run_event_loop(boost::asio::io_context& io, const std::chrono::micro
                 return total;
             }
             if (n > 0) {
-                last_work = Clock::now();
+                last_work = LoopClock::now();
                 continue;
             }
-            if (Clock::now() - last_work < spin) {
+            if (LoopClock::now() - last_work < spin) {
                 continue;
             }
         }
@@ -27,7 +27,7 @@ std::size_t run_event_loop(boost::asio::io_context& io, const std::chrono::micro
         if (io.stopped()) {
             return total;
         }
-        last_work = Clock::now();
+        last_work = LoopClock::now();
     }
 }
 

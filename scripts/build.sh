@@ -1,6 +1,9 @@
 #!/bin/bash
 # build.sh [release|asan]: configures and builds into build/ or build-asan/.
 # MPIOD_BUILD_TESTS=OFF builds the product only (the daemon, mpiod-ctl, man pages).
+# Unity build (CMake batches of 8 sources per compiler run) unless MPIOD_UNITY_BUILD=OFF: it
+# halves the build on 2 cores (ASan with tests 14 -> 6 minutes); for editing one file at a
+# time a plain build recompiles less.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-release}
@@ -11,5 +14,6 @@ asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DMPIOD_SANITIZE=ON -DMPIO
 *) echo "usage: $0 [release|asan]" >&2; exit 2 ;;
 esac
 flags+=(-DMPIOD_BUILD_TESTS="${MPIOD_BUILD_TESTS:-ON}")
+flags+=(-DCMAKE_UNITY_BUILD="${MPIOD_UNITY_BUILD:-ON}" -DCMAKE_UNITY_BUILD_BATCH_SIZE=8)
 cmake -S . -B "$dir" "${flags[@]}" >/dev/null
 cmake --build "$dir" -j"$jobs"
