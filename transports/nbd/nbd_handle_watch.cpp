@@ -73,38 +73,42 @@ void NbdHandleWatch::on_ready(Wait w, std::uint64_t epoch, boost::system::error_
         return; // cancelled by rebind()/stop(), or the owner is gone
     }
     (w == Wait::read ? reading_ : writing_) = false;
-    if (ec) {
-        if (ec == boost::asio::error::operation_aborted) {
-            return;
-        }
-        std::string why = "wait on socket: " + ec.message();
-        const CompletionRound round;
-        on_progress_(why.c_str());
-    } else {
+    if (ec == boost::asio::error::operation_aborted) {
+        return;
+    }
+    {
         // What finishes during this wakeup is delivered when it ends (the round), not in a
-        // later turn of the event loop.
+        // later turn of the event loop; the re-arm comes after.
         const CompletionRound round;
-        // Re-check: the direction may have changed since the wait started, and libnbd's own
-        // loops prefer read and never notify both ways for one wakeup (notify_read may move
-        // the state machine). The other wait, if pending, fires on its own.
-        unsigned dir = nbd_aio_get_direction(h_);
-        int r = 0;
-        bool notified = false;
-        if (w == Wait::read && (dir & LIBNBD_AIO_DIRECTION_READ) != 0) {
-            r = read_replies();
-            notified = true;
-        } else if (w == Wait::write && (dir & LIBNBD_AIO_DIRECTION_WRITE) != 0) {
-            r = nbd_aio_notify_write(h_);
-            notified = true;
-        }
-        if (notified && r == -1) {
-            const char* why = nbd_get_error();
-            on_progress_(why != nullptr ? why : "libnbd notify failed");
-        } else if (notified) {
-            on_progress_(nullptr);
-        }
+        notify(w, ec);
     }
     arm(); // does nothing if the owner stopped us
+}
+
+void NbdHandleWatch::notify(Wait w, boost::system::error_code ec) {
+    if (ec) {
+        std::string why = "wait on socket: " + ec.message();
+        on_progress_(why.c_str());
+        return;
+    }
+    // Re-check: the direction may have changed since the wait started, and libnbd's own
+    // loops prefer read and never notify both ways for one wakeup (notify_read may move
+    // the state machine). The other wait, if pending, fires on its own.
+    unsigned dir = nbd_aio_get_direction(h_);
+    int r = 0;
+    if (w == Wait::read && (dir & LIBNBD_AIO_DIRECTION_READ) != 0) {
+        r = read_replies();
+    } else if (w == Wait::write && (dir & LIBNBD_AIO_DIRECTION_WRITE) != 0) {
+        r = nbd_aio_notify_write(h_);
+    } else {
+        return;
+    }
+    if (r == -1) {
+        const char* why = nbd_get_error();
+        on_progress_(why != nullptr ? why : "libnbd notify failed");
+    } else {
+        on_progress_(nullptr);
+    }
 }
 
 int NbdHandleWatch::read_replies() {

@@ -56,6 +56,8 @@ private:
     NbdHandleWatch(boost::asio::any_io_executor ex, nbd_handle* h, Progress on_progress);
     void start(Wait w);
     void on_ready(Wait w, std::uint64_t epoch, boost::system::error_code ec);
+    /// One wakeup's work: libnbd notified (or the wait's error reported) and Progress called.
+    void notify(Wait w, boost::system::error_code ec);
     int read_replies();
     void release() noexcept;
 

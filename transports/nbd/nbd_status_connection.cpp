@@ -43,7 +43,7 @@ void NbdStatusConnection::submit(IoRequest request, IoCompletion done) {
         waiting_.push_back(Waiting{std::move(request), std::move(done)});
         return;
     case State::closed:
-        if (failed_once_ && std::chrono::steady_clock::now() - failed_at_ < retry_after) {
+        if (failed_at_ && std::chrono::steady_clock::now() - *failed_at_ < retry_after) {
             answer_all_data(std::move(request), std::move(done));
             return;
         }
@@ -72,7 +72,6 @@ void NbdStatusConnection::on_open(boost::system::error_code ec, const TransportI
                      uri_, ec.message());
         state_ = State::closed;
         conn_.reset();
-        failed_once_ = true;
         failed_at_ = std::chrono::steady_clock::now();
     } else if (!info.can_block_status) {
         spdlog::info("nbd path {}: the server offers no base:allocation: block status answers "
@@ -94,19 +93,17 @@ void NbdStatusConnection::on_open(boost::system::error_code ec, const TransportI
 void NbdStatusConnection::send(IoRequest request, IoCompletion done) {
     const std::uint32_t length = request.length;
     BlockExtentsPtr extents = request.extents;
-    conn_->submit(std::move(request), [done = std::move(done), extents, length,
-                                       weak = weak_from_this()](IoResult result) mutable {
-        if (result.status == IoStatus::path_error || result.status == IoStatus::timed_out) {
-            // This connection broke, not necessarily the path: all data is still true.
-            if (auto self = weak.lock();
-                self && self->state_ == State::open && !self->conn_->is_open()) {
-                self->state_ = State::closed;
+    // A broken connection is noticed by the next submit() (it reopens); its answers here are
+    // only turned into "all data".
+    conn_->submit(
+        std::move(request), [done = std::move(done), extents, length](IoResult result) mutable {
+            if (result.status == IoStatus::path_error || result.status == IoStatus::timed_out) {
+                // This connection broke, not necessarily the path: all data is still true.
+                *extents = all_data(length);
+                result = IoResult::success();
             }
-            *extents = all_data(length);
-            result = IoResult::success();
-        }
-        std::move(done)(result);
-    });
+            std::move(done)(result);
+        });
 }
 
 void NbdStatusConnection::answer_all_data(IoRequest request, IoCompletion done) {

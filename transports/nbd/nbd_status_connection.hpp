@@ -8,6 +8,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -64,8 +65,7 @@ private:
     State state_ = State::closed;
     std::unique_ptr<NbdTransport> conn_;
     std::deque<Waiting> waiting_;
-    std::chrono::steady_clock::time_point failed_at_{};
-    bool failed_once_ = false;
+    std::optional<std::chrono::steady_clock::time_point> failed_at_; // the last failed open
 };
 
 } // namespace mpiod
