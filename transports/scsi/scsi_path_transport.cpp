@@ -156,15 +156,25 @@ void ScsiPathTransport::fail_open(boost::system::error_code ec, const std::strin
     boost::asio::post(ex_, [d = std::move(done), ec]() mutable { std::move(d)(ec, {}); });
 }
 
-void ScsiPathTransport::connection_lost(const std::string& why) {
+bool ScsiPathTransport::connection_lost(const std::string& why) {
     if (state_ == State::opening) {
         fail_open(make_error_code(errc::connection_reset), "connection lost: " + why);
-        return;
+        return true;
     }
     if (state_ == State::open) {
         spdlog::warn("{} path {}: connection lost: {}", kind(), described_, why);
         close();
+        // Posted: the break may be found inside a call core made (a submit that writes to a
+        // dead device), and core may close or reopen the path from its listener. The
+        // connection it reports is this one: a path reopened meanwhile is not reported.
+        boost::asio::post(ex_, [this, alive = alive_, epoch = epoch_, why] {
+            if (*alive && epoch == epoch_ && state_ == State::closed) {
+                report_lost(why); // core fails the path now, not at its next check
+            }
+        });
+        return true;
     }
+    return false;
 }
 
 void ScsiPathTransport::close() noexcept {

@@ -81,8 +81,11 @@ protected:
     /// after connect(); the path's max_request is capped to it.
     virtual std::uint32_t transfer_limit() const noexcept { return UINT32_MAX; }
 
-    /// For the derived class: the connection broke (session lost, device gone).
-    void connection_lost(const std::string& why);
+    /// For the derived class: the connection broke (session lost, device gone). An open
+    /// path is closed (disconnect() runs) and core is told from a posted handler
+    /// (Transport's lost listener), unless it was reopened meanwhile; an opening one fails
+    /// its open. Returns false, doing nothing, when the path was neither.
+    bool connection_lost(const std::string& why);
 
     boost::asio::any_io_executor executor() const { return ex_; }
 

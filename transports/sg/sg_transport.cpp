@@ -306,8 +306,7 @@ void SgTransport::drain_completions() {
 }
 
 void SgTransport::lost(const std::string& why) {
-    connection_lost(why);
-    if (fd_.is_open()) {
+    if (!connection_lost(why) && fd_.is_open()) {
         disconnect(); // not open or opening in the base's view: still drop everything
     }
 }

@@ -200,6 +200,37 @@ TEST_CASE("a killed target fails in-flight I/O at once as path errors", "[iscsi]
     CHECK(reopen->ec == boost::system::errc::connection_refused);
 }
 
+TEST_CASE("a target dying while the path is idle is noticed without any I/O",
+          "[iscsi][tgt][failure]") {
+    REQUIRE_TGT();
+    TgtFixture tgt;
+    tgt.add_lun(1, 1, 64, scsi_id);
+    boost::asio::io_context ctx;
+    IscsiTransport t(ctx.get_executor(), tgt.uri(1, 1));
+    REQUIRE_FALSE(open(ctx, t)->ec);
+    int lost = 0;
+    std::string why;
+    t.set_lost_listener([&](const std::string& w) {
+        ++lost;
+        why = w;
+        CHECK_FALSE(t.is_open());
+    });
+    tgt.kill9();
+    auto start = std::chrono::steady_clock::now();
+    REQUIRE(run_until(
+        ctx, [&] { return lost > 0; }, 5s));
+    auto noticed = std::chrono::steady_clock::now() - start;
+    WARN("kill -9 of an idle session's target noticed after "
+         << std::chrono::duration_cast<std::chrono::milliseconds>(noticed).count() << " ms");
+    // Within the connection's periodic service tick (250 ms) plus slack, far below any
+    // checker interval: the socket's EOF is watched while idle.
+    CHECK(noticed < 1s);
+    ctx.restart();
+    ctx.poll();
+    CHECK(lost == 1); // core learns it now, not at its next check
+    CHECK_FALSE(why.empty());
+}
+
 TEST_CASE("a hung target times commands out and drops the session", "[iscsi][tgt][failure]") {
     REQUIRE_TGT();
     TgtFixture tgt;
