@@ -33,15 +33,27 @@ poll_until() {
 }
 all_active() { [ "$(count_paths active)" -eq $((LUS * SERVERS)) ]; }
 none_active_on() { [ "$(count_paths active "$1-")" -eq 0 ]; }
-# ctl_ms ARGS...: median wall time of 5 runs of mpiod-ctl ARGS, in ms.
+# ctl_ms ARGS...: median wall time of 7 runs of mpiod-ctl ARGS, and the CPU time per run
+# of mpiod-ctl and of the daemon (its utime+stime over the runs; idle ticks included).
 ctl_ms() {
-    local times=()
-    for _ in 1 2 3 4 5; do
-        local s; s=$(date +%s%N)
-        ctl "$@" >/dev/null
-        times+=($((($(date +%s%N) - s) / 1000)))
-    done
-    printf '%s\n' "${times[@]}" | sort -n | sed -n 3p | awk '{printf "%.1f", $1 / 1000}'
+    python3 - "$mpiod" "$CTL" --socket "$T/control.sock" "$@" <<'PY'
+import os, resource, subprocess, sys, time
+pid, cmd = sys.argv[1], sys.argv[2:]
+tick = os.sysconf("SC_CLK_TCK")
+def daemon_cpu():
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / tick
+walls = []
+r0, d0 = resource.getrusage(resource.RUSAGE_CHILDREN), daemon_cpu()
+for _ in range(7):
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+    walls.append((time.perf_counter() - t) * 1000)
+r1, d1 = resource.getrusage(resource.RUSAGE_CHILDREN), daemon_cpu()
+ctl = (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / 7 * 1000
+print(f"{sorted(walls)[3]:.1f} ms (median of 7); CPU per call: mpiod-ctl {ctl:.1f} ms, "
+      f"mpiod {(d1 - d0) / 7 * 1000:.1f} ms")
+PY
 }
 
 truncate -s 64M "$T/lun.img"
@@ -85,8 +97,8 @@ else
 fi
 echo "Too many open files lines:      $(grep -c 'Too many open files' "$T/mpiod.log" || true)"
 echo "RSS:                            $(awk '/VmRSS/ {printf "%.1f MB", $2 / 1024}' /proc/$mpiod/status)"
-echo "mpiod-ctl list paths:           $(ctl_ms list paths) ms (median of 5)"
-echo "mpiod-ctl --json list lus:      $(ctl_ms --json list lus) ms (median of 5)"
+echo "mpiod-ctl list paths:           $(ctl_ms list paths)"
+echo "mpiod-ctl --json list lus:      $(ctl_ms --json list lus)"
 
 # fio reads lu0 across the loss of server s0 (one of lu0's paths).
 fio --name=sample --ioengine=nbd --uri="nbd+unix:///?socket=$T/run/lu0.sock" --rw=randread \

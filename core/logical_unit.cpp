@@ -419,6 +419,7 @@ LuStatus LogicalUnit::status() const {
     s.replays = in_doubt_.replays();
     s.held = held_.size();
     const auto now = clock_->now();
+    s.paths.reserve(paths_.size());
     for (const auto& p : paths_) {
         if (!p->removed) {
             s.paths.push_back(p->status());

@@ -31,6 +31,7 @@ struct Action {
     /// When set: `request` is sent twice this many seconds apart and the result is
     /// compute_stats(first, second) (mpiod-ctl stats).
     double interval_s = 0;
+    json text_request = nullptr; // sent instead of `request` for text output (fewer fields)
 };
 
 bool has_nbd_device(const json& lu) {
@@ -88,9 +89,11 @@ void add_commands(CLI::App& app, Action& action, std::string& arg1, std::string&
     list->alias("show");
     list->add_subcommand("lus", "One line per LU")->callback([&] {
         action = {{{"command", "list-lus"}}, render_lus};
+        action.text_request = {{"command", "list-lus"}, {"fields", lus_fields()}};
     });
     list->add_subcommand("paths", "One line per path")->callback([&] {
         action = {{{"command", "list-paths"}}, render_paths};
+        action.text_request = {{"command", "list-paths"}, {"fields", paths_fields()}};
     });
     auto* lu = list->add_subcommand("lu", "One LU with its paths");
     lu->add_option("LU", arg1, "LU name or WWID")->required();
@@ -199,7 +202,17 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     ControlClient client(socket_path(socket_option),
                          std::chrono::milliseconds(static_cast<long>(timeout_s * 1000)));
     try {
-        auto reply = client.call(action.request);
+        if (json_output && action.interval_s <= 0 && !action.settled) {
+            auto printed = client.call_printed(action.request);
+            if (!printed.ok) {
+                err << "mpiod-ctl: " << printed.error << "\n";
+                return exit_command_failed;
+            }
+            out << printed.printed;
+            return exit_ok;
+        }
+        bool text_only = !json_output && !action.text_request.is_null();
+        auto reply = client.call(text_only ? action.text_request : action.request);
         if (!reply.ok) {
             err << "mpiod-ctl: " << reply.error << "\n";
             return exit_command_failed;

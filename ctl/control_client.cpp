@@ -14,6 +14,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl/reply_printer.hpp"
+
 namespace mpiod::ctl {
 
 namespace {
@@ -167,15 +169,30 @@ std::string read_line(int fd, Clock::time_point deadline, const std::string& pat
     }
 }
 
+// An error reply as the caller sees it; the daemon's uid check refuses the connection,
+// not the command, so that one is thrown.
+ControlReply error_reply(std::string error) {
+    ControlReply reply;
+    reply.error = error.empty() ? std::string("unspecified error") : std::move(error);
+    if (reply.error.rfind("permission denied", 0) == 0) {
+        throw ClientError(ClientFailure::permission_denied, reply.error);
+    }
+    return reply;
+}
+
+[[noreturn]] void not_a_reply(const std::string& path) {
+    fail(ClientFailure::protocol, path, "the reply is not a control protocol reply");
+}
+
 ControlReply parse_reply(const std::string& line, const std::string& path) {
     auto j = nlohmann::json::parse(line, nullptr, false);
     auto ok = j.is_object() ? j.find("ok") : j.end();
     if (j.is_discarded() || !j.is_object() || ok == j.end() || !ok->is_boolean()) {
-        fail(ClientFailure::protocol, path, "the reply is not a control protocol reply");
+        not_a_reply(path);
     }
-    ControlReply reply;
-    reply.ok = ok->get<bool>();
-    if (reply.ok) {
+    if (ok->get<bool>()) {
+        ControlReply reply;
+        reply.ok = true;
         auto result = j.find("result");
         if (result != j.end()) {
             reply.result = std::move(*result); // a listing of 2,048 paths is 1 MB: no copy
@@ -183,23 +200,35 @@ ControlReply parse_reply(const std::string& line, const std::string& path) {
         return reply;
     }
     auto error = j.find("error");
-    reply.error = error != j.end() && error->is_string() ? error->get<std::string>()
-                                                         : std::string("unspecified error");
-    if (reply.error.rfind("permission denied", 0) == 0) {
-        // The daemon's uid check: the connection is refused, not the command.
-        throw ClientError(ClientFailure::permission_denied, reply.error);
-    }
-    return reply;
+    return error_reply(error != j.end() && error->is_string() ? error->get<std::string>() : "");
 }
 
 } // namespace
 
-ControlReply ControlClient::call(const nlohmann::json& request) const {
+std::string ControlClient::call_line(const nlohmann::json& request) const {
     auto deadline = Clock::now() + timeout_;
     auto fd = connect_socket(socket_path_, timeout_);
     auto line = request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
     send_all(fd.get(), line, socket_path_);
-    return parse_reply(read_line(fd.get(), deadline, socket_path_), socket_path_);
+    return read_line(fd.get(), deadline, socket_path_);
+}
+
+ControlReply ControlClient::call(const nlohmann::json& request) const {
+    return parse_reply(call_line(request), socket_path_);
+}
+
+ControlReply ControlClient::call_printed(const nlohmann::json& request) const {
+    auto printed = print_reply(call_line(request));
+    if (!printed.well_formed) {
+        not_a_reply(socket_path_);
+    }
+    if (!printed.ok) {
+        return error_reply(std::move(printed.error));
+    }
+    ControlReply reply;
+    reply.ok = true;
+    reply.printed = std::move(printed.result);
+    return reply;
 }
 
 } // namespace mpiod::ctl

@@ -34,7 +34,8 @@ private:
 /// The daemon's answer to one request.
 struct ControlReply {
     bool ok = false;
-    nlohmann::json result; // when ok
+    nlohmann::json result; // when ok (call())
+    std::string printed;   // when ok (call_printed()): the result as indented JSON text
     std::string error;     // when !ok
 };
 
@@ -50,10 +51,15 @@ public:
     /// "cannot reach mpiod at PATH: no such file (is mpiod running?)". A connection-level
     /// refusal by the daemon ("permission denied: ...") is thrown as permission_denied.
     ControlReply call(const nlohmann::json& request) const;
+    /// As call(), but the result is only printed (`printed`, in the layout of dump(2)),
+    /// never held as a document: for --json output of large listings.
+    ControlReply call_printed(const nlohmann::json& request) const;
 
     const std::string& socket_path() const noexcept { return socket_path_; }
 
 private:
+    std::string call_line(const nlohmann::json& request) const; // the reply line
+
     std::string socket_path_;
     std::chrono::milliseconds timeout_;
 };

@@ -210,6 +210,16 @@ std::string render_paths(const json& result) {
     return paths_table(as_array(result), true);
 }
 
+json lus_fields() {
+    // "state" also brings each path's state, which PATHS counts.
+    return {"name", "wwid", "policy", "state", "size_bytes", "exports", "paths"};
+}
+
+json paths_fields() {
+    return {"lu",  "id",     "transport",       "state",           "marginal",  "in_doubt_writes",
+            "ios", "errors", "in_doubt_age_ms", "latency_mean_us", "in_flight", "target"};
+}
+
 std::string render_lu(const json& lu) {
     std::string size = size_text(lu);
     if (size != "-") {

@@ -19,4 +19,10 @@ std::string render_paths(const nlohmann::json& result);
 /// `show-lu` result (one LU): a header block, its paths table, then last errors if any.
 std::string render_lu(const nlohmann::json& lu);
 
+/// The fields render_lus and render_paths read: text listings ask the daemon for only
+/// these (the `fields` argument), a third of the reply for 2,048 paths. A daemon that
+/// does not know the argument sends every field, which renders the same.
+nlohmann::json lus_fields();
+nlohmann::json paths_fields();
+
 } // namespace mpiod::ctl

@@ -9,6 +9,7 @@
 #include <boost/outcome/try.hpp>
 #include <nlohmann/json.hpp>
 
+#include "daemon/json_writer.hpp"
 #include "daemon/status_json.hpp"
 
 namespace mpiod {
@@ -17,11 +18,12 @@ using json = nlohmann::json;
 
 namespace {
 
-// A command's result, or why the request was refused (before or by the backend).
-using Reply = ControlResult<json>;
+// A command's result as JSON text, or why the request was refused (before or by the
+// backend).
+using Reply = ControlResult<std::string>;
 
-json ok_reply(json result) {
-    return {{"ok", true}, {"result", std::move(result)}};
+std::string null_text() {
+    return "null";
 }
 
 ControlResult<std::string> string_arg(const json& req, std::string_view command, const char* name) {
@@ -34,6 +36,30 @@ ControlResult<std::string> string_arg(const json& req, std::string_view command,
                                      "\" must be a non-empty string");
     }
     return it->get<std::string>();
+}
+
+// The optional `fields` argument of the listing commands: which fields the LU and path
+// objects carry (all when absent).
+ControlResult<StatusFields> fields_arg(const json& req, std::string_view command) {
+    auto it = req.find("fields");
+    if (it == req.end() || it->is_null()) {
+        return StatusFields{};
+    }
+    std::vector<std::string> names;
+    if (it->is_array()) {
+        for (const auto& n : *it) {
+            if (!n.is_string()) {
+                names.clear();
+                break;
+            }
+            names.push_back(n.get<std::string>());
+        }
+        if (names.size() == it->size()) {
+            return StatusFields(std::move(names));
+        }
+    }
+    return ControlError::invalid(std::string(command) +
+                                 ": argument \"fields\" must be an array of field names");
 }
 
 const LuStatus* find_lu(const std::vector<LuStatus>& lus, const std::string& key) {
@@ -51,50 +77,63 @@ const LuStatus* find_lu(const std::vector<LuStatus>& lus, const std::string& key
 }
 
 // The path's status after an operator action, or null if it vanished meanwhile.
-json path_json(const ControlBackend& b, const std::string& id) {
+std::string path_json(const ControlBackend& b, const std::string& id) {
     for (const auto& lu : b.lus()) {
         for (const auto& p : lu.paths) {
             if (p.id == id) {
-                return p;
+                return json_text(p);
             }
         }
     }
-    return nullptr;
+    return null_text();
 }
 
 // The LU after an action on it, or null if it vanished meanwhile.
-json lu_json(const ControlBackend& b, const std::string& key) {
+std::string lu_json(const ControlBackend& b, const std::string& key) {
     auto lus = b.lus();
     const auto* found = find_lu(lus, key);
-    return found != nullptr ? json(*found) : json(nullptr);
+    return found != nullptr ? json_text(*found) : null_text();
 }
 
 Reply cmd_status(ControlBackend& b, const json&) {
-    return status_json(b.daemon_status(), b.lus(), Clock::now());
+    JsonWriter w;
+    write_status(w, b.daemon_status(), b.lus(), Clock::now());
+    return w.take();
 }
 
-Reply cmd_list_lus(ControlBackend& b, const json&) {
-    return json(b.lus());
+Reply cmd_list_lus(ControlBackend& b, const json& req) {
+    BOOST_OUTCOME_TRY(auto fields, fields_arg(req, "list-lus"));
+    return json_text(b.lus(), fields);
 }
 
-Reply cmd_list_paths(ControlBackend& b, const json&) {
-    auto paths = json::array();
-    for (const auto& lu : b.lus()) {
+Reply cmd_list_paths(ControlBackend& b, const json& req) {
+    BOOST_OUTCOME_TRY(auto fields, fields_arg(req, "list-paths"));
+    auto lus = b.lus();
+    std::size_t n = 0;
+    for (const auto& lu : lus) {
+        n += lu.paths.size();
+    }
+    JsonWriter w;
+    w.reserve(n * 700);
+    w.begin_array();
+    for (const auto& lu : lus) {
         for (const auto& p : lu.paths) {
-            paths.push_back(p);
+            write_json(w, p, fields);
         }
     }
-    return paths;
+    w.end_array();
+    return w.take();
 }
 
 Reply cmd_show_lu(ControlBackend& b, const json& req) {
     BOOST_OUTCOME_TRY(auto key, string_arg(req, "show-lu", "lu"));
+    BOOST_OUTCOME_TRY(auto fields, fields_arg(req, "show-lu"));
     auto lus = b.lus();
     const auto* lu = find_lu(lus, key);
     if (lu == nullptr) {
         return ControlError::not_found("no such LU: " + key);
     }
-    return json(*lu);
+    return json_text(*lu, fields);
 }
 
 Reply cmd_fail_path(ControlBackend& b, const json& req) {
@@ -118,7 +157,7 @@ Reply cmd_set_policy(ControlBackend& b, const json& req) {
 
 Reply cmd_reload(ControlBackend& b, const json&) {
     BOOST_OUTCOME_TRY(b.reload());
-    return json(b.lus());
+    return json_text(b.lus());
 }
 
 Reply cmd_resize(ControlBackend& b, const json& req) {
@@ -138,7 +177,7 @@ Reply cmd_shutdown(ControlBackend&, const json& req) {
     if (auto it = req.find("detach"); it != req.end() && !it->is_boolean()) {
         return ControlError::invalid("shutdown: argument \"detach\" must be true or false");
     }
-    return json(nullptr);
+    return null_text();
 }
 
 struct Command {
@@ -201,16 +240,26 @@ Reply run_command(ControlBackend& backend, const json& request) {
 
 } // namespace
 
-json handle_control_request(ControlBackend& backend, const json& request) {
+ControlReplyText handle_control_request(ControlBackend& backend, const json& request) {
+    ControlError error = ControlError::failed("internal error");
     try {
         auto reply = run_command(backend, request);
-        return reply ? ok_reply(std::move(reply).value()) : control_error_reply(reply.error());
+        if (reply) {
+            JsonWriter w;
+            w.begin_object();
+            w.field("ok", true);
+            w.key("result");
+            w.raw(reply.value());
+            w.end_object();
+            return {true, {}, w.take()};
+        }
+        error = reply.error();
     } catch (const std::exception& e) { // a backend that throws: the server keeps serving
-        return control_error_reply(
-            ControlError::failed(std::string("internal error: ") + e.what()));
+        error = ControlError::failed(std::string("internal error: ") + e.what());
     } catch (...) {
-        return control_error_reply(ControlError::failed("internal error"));
     }
+    return {false, error.message,
+            control_error_reply(error).dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
 bool is_shutdown_request(const json& request) {

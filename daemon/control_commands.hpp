@@ -10,11 +10,18 @@
 
 namespace mpiod {
 
-/// Runs one parsed request against `backend` and returns the reply object
-/// ({"ok": true, "result": ...} or control_error_reply()). Never throws: a bad request, a
-/// backend's ControlError or a backend exception becomes an error reply. `shutdown` is only
-/// acknowledged here: the caller calls backend.request_shutdown() once the reply is sent.
-nlohmann::json handle_control_request(ControlBackend& backend, const nlohmann::json& request);
+/// A reply, written as JSON text (without the line's newline).
+struct ControlReplyText {
+    bool ok = false;
+    std::string error; // the message when !ok
+    std::string text;  // {"ok":true,"result":...} or control_error_reply()
+};
+
+/// Runs one parsed request against `backend` and returns the reply. Never throws: a bad
+/// request, a backend's ControlError or a backend exception becomes an error reply.
+/// `shutdown` is only acknowledged here: the caller calls backend.request_shutdown() once
+/// the reply is sent.
+ControlReplyText handle_control_request(ControlBackend& backend, const nlohmann::json& request);
 
 /// True if `request` is a well-formed `shutdown` command.
 bool is_shutdown_request(const nlohmann::json& request);

@@ -71,33 +71,33 @@ std::string log_excerpt(const std::string& line) {
     return line.size() <= 200 ? line : line.substr(0, 200) + "...";
 }
 
-// The reply to `line`, and for an accepted `shutdown` whether it detaches.
-std::pair<json, std::optional<bool>> answer(ControlServer::State& st, const std::string& line,
-                                            uid_t uid) {
+// The reply line to `line`, and for an accepted `shutdown` whether it detaches.
+std::pair<std::string, std::optional<bool>> answer(ControlServer::State& st,
+                                                   const std::string& line, uid_t uid) {
     json request;
     try {
         request = json::parse(line);
     } catch (const json::parse_error& e) {
-        return {control_error_reply(ControlError::invalid("malformed JSON request (at byte " +
-                                                          std::to_string(e.byte) + ")")),
+        return {to_line(control_error_reply(ControlError::invalid(
+                    "malformed JSON request (at byte " + std::to_string(e.byte) + ")"))),
                 std::nullopt};
     } catch (const json::exception&) {
         // Valid syntax the parser cannot hold, e.g. 1e400 (out_of_range, not a parse_error):
         // without this the connection would end without a reply.
-        return {control_error_reply(
-                    ControlError::invalid("malformed JSON request (number out of range)")),
+        return {to_line(control_error_reply(
+                    ControlError::invalid("malformed JSON request (number out of range)"))),
                 std::nullopt};
     }
     auto reply = handle_control_request(*st.backend, request);
-    bool ok = reply["ok"].get<bool>();
     if (is_state_changing_request(request)) {
         spdlog::info("control: uid {}: {} -> {}", uid, log_excerpt(line),
-                     ok ? std::string("ok") : reply["error"].get<std::string>());
+                     reply.ok ? std::string("ok") : reply.error);
     }
-    if (ok && is_shutdown_request(request)) {
-        return {std::move(reply), shutdown_detaches(request)};
+    reply.text += '\n';
+    if (reply.ok && is_shutdown_request(request)) {
+        return {std::move(reply.text), shutdown_detaches(request)};
     }
-    return {std::move(reply), std::nullopt};
+    return {std::move(reply.text), std::nullopt};
 }
 
 // Returns false if the request line is whitespace only (ignored, no reply).
@@ -122,12 +122,12 @@ asio::awaitable<void> serve_requests(std::shared_ptr<ControlServer::State> st, S
             co_return;
         }
         bool last = false;
-        json reply;
+        std::string text; // the reply line
         if (ec == asio::error::not_found) {
             // The buffer filled without a newline: the line is too long and the rest of it
             // cannot be told from the next request, so answer and hang up.
-            reply = control_error_reply(ControlError::invalid(
-                "request line longer than " + std::to_string(max_control_request) + " bytes"));
+            text = to_line(control_error_reply(ControlError::invalid(
+                "request line longer than " + std::to_string(max_control_request) + " bytes")));
             last = true;
         } else if (ec == asio::error::eof && !buf.empty()) {
             n = buf.size(); // a last request without '\n' before the peer shut down writing
@@ -136,16 +136,15 @@ asio::awaitable<void> serve_requests(std::shared_ptr<ControlServer::State> st, S
             co_return;
         }
         std::optional<bool> shutdown; // detach or not, for an accepted shutdown
-        if (reply.is_null()) {
+        if (text.empty()) {
             if (!take_line(buf, n, line)) {
                 if (last) {
                     co_return;
                 }
                 continue;
             }
-            std::tie(reply, shutdown) = answer(*st, line, uid);
+            std::tie(text, shutdown) = answer(*st, line, uid);
         }
-        auto text = to_line(reply);
         auto [wec, written] = co_await asio::async_write(sock, asio::buffer(text), use_tuple);
         (void)written;
         if (shutdown && !st->stopped) {

@@ -3,9 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace mpiod {
 
@@ -17,113 +16,155 @@ std::int64_t uptime_seconds(Clock::time_point started, Clock::time_point now) {
     return std::max<std::int64_t>(secs, 0);
 }
 
-nlohmann::json daemon_fields(const DaemonStatus& d, Clock::time_point now) {
-    return {
-        {"version", d.version},
-        {"pid", d.pid},
-        {"uptime_seconds", uptime_seconds(d.started, now)},
-        {"config_file", d.config_file},
-    };
-}
+// Writes the fields `fields` wants of one object.
+class FilteredObject {
+public:
+    FilteredObject(JsonWriter& w, const StatusFields& fields) : w_(w), fields_(fields) {}
+
+    template <class T>
+    void operator()(std::string_view key, const T& value) {
+        if (fields_.wants(key)) {
+            w_.field(key, value);
+        }
+    }
+    // A field whose value is written by `write` (arrays, nested objects).
+    template <class F>
+    void with(std::string_view key, F&& write) {
+        if (fields_.wants(key)) {
+            w_.key(key);
+            write();
+        }
+    }
+
+private:
+    JsonWriter& w_;
+    const StatusFields& fields_;
+};
 
 } // namespace
 
-nlohmann::json histogram_json(const LatencyHistogram& h) {
-    auto out = nlohmann::json::array();
+StatusFields::StatusFields(std::vector<std::string> names) : all_(false), names_(std::move(names)) {
+    std::sort(names_.begin(), names_.end());
+}
+
+bool StatusFields::wants(std::string_view name) const noexcept {
+    return all_ || std::binary_search(names_.begin(), names_.end(), name);
+}
+
+void write_json(JsonWriter& w, const LatencyHistogram& h) {
+    w.begin_array();
     const auto& counts = h.counts();
     for (unsigned i = 0; i < counts.size(); ++i) {
         if (counts[i] != 0) {
-            out.push_back({LatencyHistogram::upper_bound_us(i), counts[i]});
+            w.begin_array();
+            w.value(LatencyHistogram::upper_bound_us(i));
+            w.value(counts[i]);
+            w.end_array();
         }
     }
-    return out;
+    w.end_array();
 }
 
-void to_json(nlohmann::json& j, const PathCounters& c) {
-    j = {
-        {"in_flight", c.in_flight},
-        {"bytes_in_flight", c.bytes_in_flight},
-        {"ios", c.ios},
-        {"bytes_read", c.bytes_read},
-        {"bytes_written", c.bytes_written},
-        {"errors", c.errors},
-        {"timeouts", c.timeouts},
-        {"failures", c.failures},
-        {"latency_mean_us", c.latency_mean_us()},
-        {"latency_ewma_us", c.latency_ewma_us},
-        {"latency_histogram", histogram_json(c.latency)},
-    };
+void write_json(JsonWriter& w, const PathStatus& p, const StatusFields& fields) {
+    const auto& c = p.counters;
+    FilteredObject f(w, fields);
+    w.begin_object();
+    f("id", p.id);
+    f("lu", p.lu);
+    f("transport", p.transport);
+    f("target", p.target);
+    f("wwid", p.wwid);
+    f("access", p.access);
+    f("access_detail", p.access_detail);
+    f("state", to_string(p.state));
+    f("standby_member", p.standby_member);
+    f("weight", p.weight);
+    f("last_error", p.last_error);
+    f("in_doubt_writes", p.in_doubt_writes);
+    f("in_doubt_age_ms", p.in_doubt_age_ms);
+    f("marginal", p.marginal);
+    f("marginal_for_ms", p.marginal_for_ms);
+    f("marginal_reason", p.marginal_reason);
+    f("marginal_entries", p.marginal_entries);
+    f("in_flight", c.in_flight);
+    f("bytes_in_flight", c.bytes_in_flight);
+    f("ios", c.ios);
+    f("bytes_read", c.bytes_read);
+    f("bytes_written", c.bytes_written);
+    f("errors", c.errors);
+    f("timeouts", c.timeouts);
+    f("failures", c.failures);
+    f("latency_mean_us", c.latency_mean_us());
+    f("latency_ewma_us", c.latency_ewma_us);
+    f.with("latency_histogram", [&] { write_json(w, c.latency); });
+    w.end_object();
 }
 
-void to_json(nlohmann::json& j, const PathStatus& p) {
-    j = p.counters; // counters first, then identity fields at the same level
-    j["lu"] = p.lu;
-    j["id"] = p.id;
-    j["transport"] = p.transport;
-    j["target"] = p.target;
-    j["wwid"] = p.wwid;
-    j["access"] = p.access;
-    j["access_detail"] = p.access_detail;
-    j["state"] = std::string(to_string(p.state));
-    j["standby_member"] = p.standby_member;
-    j["weight"] = p.weight;
-    j["last_error"] = p.last_error;
-    j["in_doubt_writes"] = p.in_doubt_writes;
-    j["in_doubt_age_ms"] = p.in_doubt_age_ms;
-    j["marginal"] = p.marginal;
-    j["marginal_for_ms"] = p.marginal_for_ms;
-    j["marginal_reason"] = p.marginal_reason;
-    j["marginal_entries"] = p.marginal_entries;
+void write_json(JsonWriter& w, const LuStatus& lu, const StatusFields& fields) {
+    FilteredObject f(w, fields);
+    w.begin_object();
+    f("name", lu.name);
+    f("wwid", lu.wwid);
+    f("policy", lu.policy);
+    f("state", lu.state);
+    f("size_bytes", lu.size_bytes);
+    f("rescanning", lu.rescanning);
+    f("block_size", lu.block_size);
+    f("in_flight", lu.in_flight);
+    f("queued", lu.queued);
+    f("failovers", lu.failovers);
+    f("io_errors", lu.io_errors);
+    f("ios", lu.ios);
+    f("bytes_read", lu.bytes_read);
+    f("bytes_written", lu.bytes_written);
+    f("in_doubt_writes", lu.in_doubt_writes);
+    f("kept_writes", lu.kept_writes);
+    f("kept_bytes", lu.kept_bytes);
+    f("replays", lu.replays);
+    f("held", lu.held);
+    f.with("latency_histogram", [&] { write_json(w, lu.latency); });
+    f.with("queue_wait_histogram", [&] { write_json(w, lu.queue_wait); });
+    f.with("exports", [&] {
+        w.begin_array();
+        for (const auto& e : lu.exports) {
+            w.value(e);
+        }
+        w.end_array();
+    });
+    f.with("paths", [&] {
+        w.begin_array();
+        for (const auto& p : lu.paths) {
+            write_json(w, p, fields);
+        }
+        w.end_array();
+    });
+    w.end_object();
 }
 
-void to_json(nlohmann::json& j, const LuStatus& lu) {
-    j = {
-        {"name", lu.name},
-        {"wwid", lu.wwid},
-        {"policy", lu.policy},
-        {"state", lu.state},
-        {"size_bytes", lu.size_bytes},
-        {"rescanning", lu.rescanning},
-        {"block_size", lu.block_size},
-        {"in_flight", lu.in_flight},
-        {"queued", lu.queued},
-        {"failovers", lu.failovers},
-        {"io_errors", lu.io_errors},
-        {"ios", lu.ios},
-        {"bytes_read", lu.bytes_read},
-        {"bytes_written", lu.bytes_written},
-        {"in_doubt_writes", lu.in_doubt_writes},
-        {"kept_writes", lu.kept_writes},
-        {"kept_bytes", lu.kept_bytes},
-        {"replays", lu.replays},
-        {"held", lu.held},
-        {"latency_histogram", histogram_json(lu.latency)},
-        {"queue_wait_histogram", histogram_json(lu.queue_wait)},
-        {"exports", lu.exports},
-        {"paths", lu.paths},
-    };
-}
-
-void to_json(nlohmann::json& j, const DaemonStatus& d) {
-    j = daemon_fields(d, Clock::now());
-}
-
-nlohmann::json status_json(const DaemonStatus& d, const std::vector<LuStatus>& lus,
-                           Clock::time_point now) {
-    auto j = daemon_fields(d, now);
+void write_status(JsonWriter& w, const DaemonStatus& d, const std::vector<LuStatus>& lus,
+                  Clock::time_point now) {
     std::size_t paths = 0;
-    auto states = nlohmann::json::object();
+    std::map<std::string_view, std::size_t> states;
     for (const auto& lu : lus) {
         paths += lu.paths.size();
         for (const auto& p : lu.paths) {
-            auto& n = states[std::string(to_string(p.state))];
-            n = n.is_null() ? 1 : n.get<std::size_t>() + 1;
+            ++states[to_string(p.state)];
         }
     }
-    j["lu_count"] = lus.size();
-    j["path_count"] = paths;
-    j["path_states"] = std::move(states);
-    return j;
+    w.begin_object();
+    w.field("version", d.version);
+    w.field("pid", d.pid);
+    w.field("uptime_seconds", uptime_seconds(d.started, now));
+    w.field("config_file", d.config_file);
+    w.field("lu_count", lus.size());
+    w.field("path_count", paths);
+    w.key("path_states");
+    w.begin_object();
+    for (const auto& [state, n] : states) {
+        w.field(state, n);
+    }
+    w.end_object();
+    w.end_object();
 }
 
 } // namespace mpiod

@@ -133,7 +133,8 @@ TEST_CASE("list paths prints the paths table and --json the daemon's result", "[
     REQUIRE(j.is_array());
     REQUIRE(j.size() == 4);
     CHECK(j[2]["id"] == "c");
-    CHECK(as_json.out.rfind("[\n  {\n    \"access\": ", 0) == 0); // pretty, sorted
+    CHECK(as_json.out.rfind("[\n  {\n    \"id\": \"a\",\n    \"lu\": ", 0) ==
+          0); // pretty, daemon order
 }
 
 TEST_CASE("options may follow the command", "[cli]") {

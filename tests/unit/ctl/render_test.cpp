@@ -6,6 +6,7 @@
 #include "ctl/render.hpp"
 #include "daemon/status_json.hpp"
 #include "tests/unit/daemon/fake_backend.hpp"
+#include "tests/unit/daemon/parsed_status.hpp"
 
 using nlohmann::json;
 using namespace mpiod;
@@ -17,7 +18,7 @@ json all_paths() {
     auto paths = json::array();
     for (const auto& lu : test::sample_lus()) {
         for (const auto& p : lu.paths) {
-            paths.push_back(p);
+            paths.push_back(test::parsed(p));
         }
     }
     return paths;
@@ -41,7 +42,7 @@ TEST_CASE("list paths shows one aligned line per path with the mean latency and 
 }
 
 TEST_CASE("list lus shows sizes in binary units and usable out of total paths", "[render]") {
-    json result = test::sample_lus();
+    json result = test::parsed(test::sample_lus());
     CHECK(render_lus(result) == "NAME  WWID    POLICY        STATE   SIZE  PATHS  EXPORT\n"
                                 "lun0  wwid-0  service-time  ready   1.0G    2/2  "
                                 "/run/mpiod/lun0.sock\n"
@@ -49,7 +50,7 @@ TEST_CASE("list lus shows sizes in binary units and usable out of total paths", 
 }
 
 TEST_CASE("show lu prints a header block, its paths table and the paths' last errors", "[render]") {
-    json lu = test::sample_lus()[1];
+    json lu = test::parsed(test::sample_lus()[1]);
     CHECK(
         render_lu(lu) ==
         "LU lun1 (wwid wwid-1)\n"
@@ -74,7 +75,7 @@ TEST_CASE("a marginal path shows in its state, and show lu says why and for how 
     d.marginal = true;
     d.marginal_reason = "3 failures within 60s";
     d.marginal_for_ms = 75'400;
-    json lu = lus[1];
+    json lu = test::parsed(lus[1]);
     const auto text = render_lu(lu);
     CHECK(text.find("d     nbd        active, marginal         0    0       0        -  "
                     "nbd+unix:///?socket=/tmp/d.sock\n") != std::string::npos);
@@ -82,11 +83,11 @@ TEST_CASE("a marginal path shows in its state, and show lu says why and for how 
                     "  d:  3 failures within 60s, for 1m 15s\n") != std::string::npos);
     CHECK(render_paths(lu["paths"]).find("lun1  d     nbd        active, marginal ") !=
           std::string::npos);
-    CHECK(render_lu(json(test::sample_lus()[1])).find("marginal") == std::string::npos);
+    CHECK(render_lu(test::parsed(test::sample_lus()[1])).find("marginal") == std::string::npos);
 }
 
 TEST_CASE("show lu omits the last errors block when no path has one", "[render]") {
-    json lu = test::sample_lus()[0];
+    json lu = test::parsed(test::sample_lus()[0]);
     auto text = render_lu(lu);
     CHECK(text.find("last errors") == std::string::npos);
     CHECK(text.find("  size     1.0G (1073741824 bytes, block 512)\n") != std::string::npos);
@@ -95,7 +96,7 @@ TEST_CASE("show lu omits the last errors block when no path has one", "[render]"
 TEST_CASE("status shows version, pid, uptime and path counts by state", "[render]") {
     auto started = Clock::time_point{} + std::chrono::hours(1);
     DaemonStatus d{"9.9.9", 4242, started, "/etc/mpiod/test.yaml"};
-    auto status = status_json(d, test::sample_lus(), started + std::chrono::seconds(75));
+    auto status = test::parsed_status(d, test::sample_lus(), started + std::chrono::seconds(75));
     CHECK(render_status(status) == "mpiod 9.9.9, pid 4242, up 1m 15s\n"
                                    "config  /etc/mpiod/test.yaml\n"
                                    "LUs     2\n"

@@ -103,6 +103,22 @@ TEST_CASE("list-paths returns every path of every LU, each naming its LU", "[con
     CHECK(r[2]["state"] == "failed");
 }
 
+TEST_CASE("the listings' fields argument keeps only the named fields", "[control]") {
+    ServerFixture f;
+    TestClient c(f.io, f.socket);
+    auto paths = ok_result(c.request({{"command", "list-paths"}, {"fields", {"id", "state"}}}));
+    REQUIRE(paths.size() == 4);
+    CHECK(paths[2] == json{{"id", "c"}, {"state", "failed"}});
+    auto lus = ok_result(c.request({{"command", "list-lus"}, {"fields", {"name", "paths", "id"}}}));
+    REQUIRE(lus.size() == 2);
+    CHECK(lus[1] == json{{"name", "lun1"}, {"paths", {{{"id", "c"}}, {{"id", "d"}}}}});
+    auto lu = ok_result(c.request({{"command", "show-lu"}, {"lu", "lun0"}, {"fields", {"name"}}}));
+    CHECK(lu == json{{"name", "lun0"}});
+    CHECK(error_of(c.request({{"command", "list-paths"}, {"fields", {"id", 5}}})) ==
+          "list-paths: argument \"fields\" must be an array of field names");
+    CHECK(kind_of(c.request({{"command", "list-lus"}, {"fields", "name"}})) == "invalid");
+}
+
 TEST_CASE("show-lu finds an LU by name or by WWID and reports an unknown one as an error",
           "[control]") {
     ServerFixture f;

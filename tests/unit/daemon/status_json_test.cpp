@@ -7,6 +7,7 @@
 
 #include "daemon/status_json.hpp"
 #include "tests/unit/daemon/fake_backend.hpp"
+#include "tests/unit/daemon/parsed_status.hpp"
 
 using nlohmann::json;
 using namespace mpiod;
@@ -24,7 +25,7 @@ std::set<std::string> keys(const json& j) {
 } // namespace
 
 TEST_CASE("a path's JSON carries exactly the documented field names", "[status_json]") {
-    json j = test::sample_lus()[0].paths[0];
+    json j = test::parsed(test::sample_lus()[0].paths[0]);
     CHECK(keys(j) == std::set<std::string>{"lu",
                                            "id",
                                            "transport",
@@ -65,7 +66,7 @@ TEST_CASE("a path's JSON carries exactly the documented field names", "[status_j
 
 TEST_CASE("an LU's JSON carries exactly the documented field names and nests its paths",
           "[status_json]") {
-    json j = test::sample_lus()[1];
+    json j = test::parsed(test::sample_lus()[1]);
     CHECK(keys(j) == std::set<std::string>{"name",
                                            "wwid",
                                            "policy",
@@ -101,33 +102,53 @@ TEST_CASE("a latency histogram lists its non-empty buckets by upper bound", "[st
     h.record(5);
     h.record(5);
     h.record(1000);
-    CHECK(histogram_json(h) == json::array({json::array({5, 2}), json::array({1023, 1})}));
-    CHECK(histogram_json(LatencyHistogram{}) == json::array());
+    CHECK(test::parsed(h) == json::array({json::array({5, 2}), json::array({1023, 1})}));
+    CHECK(test::parsed(LatencyHistogram{}) == json::array());
 }
 
 TEST_CASE("path states are spelled as operators see them", "[status_json]") {
     auto p = test::make_path("lu", "x", PathState::admin_failed, "t");
-    CHECK(json(p)["state"] == "admin-failed");
+    CHECK(test::parsed(p)["state"] == "admin-failed");
     p.state = PathState::reinstating;
-    CHECK(json(p)["state"] == "reinstating");
+    CHECK(test::parsed(p)["state"] == "reinstating");
 }
 
-TEST_CASE("the daemon's JSON has version, pid, uptime_seconds and config_file", "[status_json]") {
-    DaemonStatus d{"1.2.3", 77, Clock::now() - std::chrono::seconds(30), "/etc/x.yaml"};
-    json j = d;
-    CHECK(keys(j) == std::set<std::string>{"version", "pid", "uptime_seconds", "config_file"});
-    CHECK(j["uptime_seconds"].get<long>() >= 30);
+TEST_CASE("the status reply has the daemon's fields and the path counts", "[status_json]") {
+    auto now = Clock::now();
+    DaemonStatus d{"1.2.3", 77, now - std::chrono::seconds(30), "/etc/x.yaml"};
+    auto j = test::parsed_status(d, test::sample_lus(), now);
+    CHECK(keys(j) == std::set<std::string>{"version", "pid", "uptime_seconds", "config_file",
+                                           "lu_count", "path_count", "path_states"});
+    CHECK(j["version"] == "1.2.3");
+    CHECK(j["pid"] == 77);
+    CHECK(j["config_file"] == "/etc/x.yaml");
+    CHECK(j["uptime_seconds"] == 30);
+}
+
+TEST_CASE("a listing's fields keep only the named fields of LUs and of their paths",
+          "[status_json]") {
+    StatusFields fields({"state", "paths", "name", "no_such_field"});
+    auto lu = test::parsed(test::sample_lus()[1], fields);
+    CHECK(keys(lu) == std::set<std::string>{"name", "state", "paths"});
+    REQUIRE(lu["paths"].size() == 2);
+    CHECK(keys(lu["paths"][0]) == std::set<std::string>{"state"});
+    CHECK(lu["paths"][0]["state"] == "failed");
+    auto path = test::parsed(test::sample_lus()[0].paths[0], StatusFields({"id", "ios"}));
+    CHECK(path == json{{"id", "a"}, {"ios", 1000}});
+    CHECK(test::parsed(test::sample_lus()[0], StatusFields(std::vector<std::string>{})) ==
+          json::object());
+    CHECK(keys(test::parsed(test::sample_lus()[0].paths[0])).size() == 28); // default: all
 }
 
 TEST_CASE("status JSON counts LUs, paths and paths per state, with uptime against now",
           "[status_json]") {
     auto started = Clock::time_point{} + std::chrono::hours(1);
     DaemonStatus d{"1.2.3", 77, started, "/etc/x.yaml"};
-    auto j = status_json(d, test::sample_lus(), started + std::chrono::seconds(3725));
+    auto j = test::parsed_status(d, test::sample_lus(), started + std::chrono::seconds(3725));
     CHECK(j["uptime_seconds"] == 3725);
     CHECK(j["lu_count"] == 2);
     CHECK(j["path_count"] == 4);
     CHECK(j["path_states"] == json{{"active", 2}, {"standby", 1}, {"failed", 1}});
-    CHECK(status_json(d, {}, started)["path_states"] == json::object());
-    CHECK(status_json(d, {}, started - std::chrono::seconds(5))["uptime_seconds"] == 0);
+    CHECK(test::parsed_status(d, {}, started)["path_states"] == json::object());
+    CHECK(test::parsed_status(d, {}, started - std::chrono::seconds(5))["uptime_seconds"] == 0);
 }
