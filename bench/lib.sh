@@ -2,7 +2,8 @@
 #   bench_start [PREFIX]    checks the release build ($MPIOD, and $CTL when NEED_CTL=1; warns
 #                           when a source is newer than $MPIOD), makes
 #                           the work directory $T and, on exit, continues (some may be stopped)
-#                           and stops every process in `pids` (SIGTERM, SIGKILL after 5 s),
+#                           and stops every process in `pids`, newest first (SIGTERM, up to
+#                           1 s each, SIGKILL after 5 s more),
 #                           then removes $T
 #   wait_socket SOCK [TRIES]  waits (TRIES x 50 ms, default 200) until an NBD server answers
 #   free_port               a free loopback TCP port
@@ -31,9 +32,13 @@ bench_start() {
 bench_cleanup() {
     local p
     # SIGTERM lets mpiod unmount its FUSE export; what ignores it (tgtd) gets SIGKILL.
-    for p in "${pids[@]}"; do
-        kill -CONT "$p" 2>/dev/null || true
-        kill "$p" 2>/dev/null || true
+    # Newest first: mpiod stops (and flushes) while its path servers still run; stopped
+    # after them it would wait out its drain limit on paths that are gone.
+    for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; done
+    local i
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        kill "${pids[i]}" 2>/dev/null || true
+        for _ in $(seq 20); do kill -0 "${pids[i]}" 2>/dev/null || break; sleep 0.05; done
     done
     for _ in $(seq 100); do
         local alive=0

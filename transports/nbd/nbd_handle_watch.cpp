@@ -117,22 +117,42 @@ int NbdHandleWatch::read_replies() {
     // read on while the socket still holds bytes. Never call notify_read on an empty socket:
     // libnbd (1.14) then parks in REPLY.START and holds back every new command until the
     // server sends something - which it never does if nothing else is in flight.
+    //
+    // The socket is asked once how much it holds (FIONREAD); each complete reply the owner
+    // reports (reply_read) is counted off, and the socket is asked again only when less than
+    // a reply header is left by the count, or a notify_read completed no reply of known size
+    // (one still arriving, or a structured reply). At depth this is one FIONREAD per wakeup
+    // instead of one per reply.
     int fd = sd_.native_handle();
-    // A read wakeup can be stale: the bytes that caused it may have been consumed by the
-    // loop below on an earlier wakeup. Only EOF or real data may reach notify_read.
-    char probe = 0;
-    if (::recv(fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
-        (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        return 0;
+    auto ask = [fd]() -> std::int64_t {
+        int n = 0;
+        return ::ioctl(fd, FIONREAD, &n) == 0 ? n : 0;
+    };
+    std::int64_t left = ask();
+    if (left <= 0) {
+        // A stale wakeup (bytes consumed on an earlier one), or EOF, which FIONREAD does not
+        // tell apart: only a peek does. EOF must reach notify_read.
+        char probe = 0;
+        if (::recv(fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+            (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return 0;
+        }
     }
-    // With no command left in flight no reply can follow: no need to ask the socket.
     for (int i = 0;; ++i) {
+        replies_bytes_ = 0;
         int r = nbd_aio_notify_read(h_);
-        int buffered = 0;
+        // With no command left in flight no reply can follow: no need to ask the socket.
         if (r == -1 || i + 1 == max_reads_per_wakeup ||
             (nbd_aio_get_direction(h_) & LIBNBD_AIO_DIRECTION_READ) == 0 ||
-            nbd_aio_in_flight(h_) <= 0 || ::ioctl(fd, FIONREAD, &buffered) != 0 || buffered <= 0) {
+            nbd_aio_in_flight(h_) <= 0) {
             return r;
+        }
+        left -= static_cast<std::int64_t>(replies_bytes_);
+        if (replies_bytes_ == 0 || left < simple_reply_header) {
+            left = ask();
+            if (left <= 0) {
+                return r;
+            }
         }
     }
 }

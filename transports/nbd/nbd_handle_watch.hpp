@@ -48,6 +48,14 @@ public:
 
     /// Cancels the waits and releases the fd without closing it. No Progress call follows.
     void stop() noexcept;
+
+    /// Bytes of an NBD simple reply's header.
+    static constexpr std::uint32_t simple_reply_header = 16;
+    /// For the owner's completion callbacks (run inside notify_read): a reply of `bytes` on
+    /// the wire was read in full. With it the watch counts down what the socket held
+    /// instead of asking the socket again after every reply. Owners whose reply sizes are
+    /// unknown (structured replies) never call it; the watch then asks after each one.
+    void reply_read(std::uint32_t bytes) noexcept { replies_bytes_ += bytes; }
     bool stopped() const noexcept { return stopped_; }
 
 private:
@@ -70,6 +78,7 @@ private:
     bool reading_ = false;    // a wait_read of the current epoch is pending
     bool writing_ = false;
     bool stopped_ = false;
+    std::uint64_t replies_bytes_ = 0; // reply_read() since the last notify_read
 };
 
 } // namespace mpiod

@@ -46,7 +46,8 @@ struct NbdTransport::Command {
     BlockExtentsPtr extents_out;                // block status: filled from `extents` on success
     BlockExtents extents;                       // base:allocation as the server sent it
     IoResult result = IoResult::path(ENOTCONN); // stays so if libnbd frees it without reply
-    bool submitting = true;                     // inside nbd_aio_*: issue() finishes it
+    std::uint32_t read_payload = 0; // a read's length: its simple reply's payload on success
+    bool submitting = true;         // inside nbd_aio_*: issue() finishes it
     bool freed = false;
 };
 
@@ -263,6 +264,7 @@ void NbdTransport::issue(IoRequest request, IoCompletion done) {
     int64_t cookie = -1;
     switch (request.op) {
     case IoOp::read:
+        cmd->read_payload = request.length;
         cookie = nbd_aio_pread(h_, cmd->buffer.get(), request.length, request.offset, cb, 0);
         break;
     case IoOp::write:
@@ -306,7 +308,13 @@ void NbdTransport::issue(IoRequest request, IoCompletion done) {
 
 int NbdTransport::on_command_reply(void* user_data, int* error) {
     // Runs with the handle lock held: record only, never call libnbd here.
-    static_cast<Command*>(user_data)->result = io_result_from_nbd_errno(*error);
+    auto* cmd = static_cast<Command*>(user_data);
+    cmd->result = io_result_from_nbd_errno(*error);
+    // The main handle takes simple replies: a header, then a successful read's data.
+    if (cmd->owner->watch_) {
+        cmd->owner->watch_->reply_read(NbdHandleWatch::simple_reply_header +
+                                       (*error == 0 ? cmd->read_payload : 0));
+    }
     return 1; // retire at once; libnbd calls .free next
 }
 
