@@ -1,6 +1,7 @@
 // The control commands: argument checks, backend calls and the shape of each result.
 #include "daemon/control_commands.hpp"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,18 +46,11 @@ ControlResult<StatusFields> fields_arg(const json& req, std::string_view command
     if (it == req.end() || it->is_null()) {
         return StatusFields{};
     }
-    std::vector<std::string> names;
-    if (it->is_array()) {
-        for (const auto& n : *it) {
-            if (!n.is_string()) {
-                names.clear();
-                break;
-            }
-            names.push_back(n.get<std::string>());
-        }
-        if (names.size() == it->size()) {
-            return StatusFields(std::move(names));
-        }
+    const bool names_only =
+        it->is_array() &&
+        std::all_of(it->begin(), it->end(), [](const json& n) { return n.is_string(); });
+    if (names_only) {
+        return StatusFields(it->get<std::vector<std::string>>());
     }
     return ControlError::invalid(std::string(command) +
                                  ": argument \"fields\" must be an array of field names");

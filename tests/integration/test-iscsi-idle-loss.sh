@@ -15,6 +15,7 @@ PB=$(free_port); start_tgtd b "$PB"
 {
     echo "log_level: info"
     echo "control_socket: $T/control.sock"
+    echo "bindings_file: $T/bindings" # the LUs are named by WWID: never the system's file
     echo "export: { dir: $T/run, kind: socket }"
     echo "defaults: { checker_interval: 30s, io_timeout: 5s, policy: round-robin }"
     echo "paths:"
