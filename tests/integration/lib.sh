@@ -131,6 +131,17 @@ for p in json.load(sys.stdin):
 }
 path_ios_above() { [ "$(path_ios "$1")" -gt "$2" ]; }
 
+# count_paths STATE [PREFIX]: paths in STATE (whose id starts with PREFIX).
+count_paths() {
+    ctl --json list paths | python3 -c '
+import json, sys
+want, prefix = sys.argv[1], sys.argv[2]
+print(sum(1 for p in json.load(sys.stdin) if p["state"] == want and p["id"].startswith(prefix)))' \
+        "$1" "${2:-}"
+}
+# paths_are STATE N [PREFIX]: exactly N paths (whose id starts with PREFIX) are in STATE.
+paths_are() { [ "$(count_paths "$1" "${3:-}")" -eq "$2" ]; }
+
 # fio_verify NAME URI SIZE [extra fio args...]: random writes with crc32c verification.
 fio_verify() {
     local name=$1 uri=$2 size=$3; shift 3

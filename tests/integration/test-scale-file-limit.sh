@@ -32,16 +32,6 @@ done
     done
 } >"$T/mpiod.yaml"
 
-# count_paths STATE [PREFIX]: paths in STATE (whose id starts with PREFIX).
-count_paths() {
-    ctl --json list paths | python3 -c '
-import json, sys
-want, prefix = sys.argv[1], sys.argv[2]
-print(sum(1 for p in json.load(sys.stdin) if p["state"] == want and p["id"].startswith(prefix)))' \
-        "$1" "${2:-}"
-}
-paths_are() { [ "$(count_paths "$1" "${3:-}")" -eq "$2" ]; }
-
 log "hard limit 300, below the need: refused, naming the limit"
 rc=0
 (ulimit -n 300 && exec timeout 10 "$MPIOD" --config "$T/mpiod.yaml") >"$T/refused.log" 2>&1 ||
