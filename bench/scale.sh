@@ -20,7 +20,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 ctl() { "$CTL" --socket "$T/control.sock" "$@"; }
 # count_paths STATE [PREFIX]: paths in STATE whose id starts with PREFIX.
 count_paths() {
-    ctl --json list paths | python3 -c '
+    ctl --json --fields id,state list paths | python3 -c '
 import json, sys
 want, prefix = sys.argv[1], sys.argv[2]
 print(sum(1 for p in json.load(sys.stdin) if p["state"] == want and p["id"].startswith(prefix)))' \

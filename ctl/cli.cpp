@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -188,6 +189,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                    "Control socket (default: $MPIOD_CONTROL_SOCKET, else " +
                        std::string(default_control_socket) + ")");
     app.add_flag("--json", json_output, "Print the daemon's JSON result instead of text");
+    std::vector<std::string> fields;
+    app.add_option("--fields", fields,
+                   "With --json, for list lus, list paths and show lu: only these fields of "
+                   "each LU and path (comma-separated, e.g. id,state)")
+        ->delimiter(',');
     app.add_option("--timeout", timeout_s, "Seconds to wait for the daemon's reply")
         ->check(CLI::Range(0.001, 3600.0))
         ->capture_default_str();
@@ -197,6 +203,19 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e, out, err) == 0 ? exit_ok : exit_usage;
+    }
+
+    if (!fields.empty()) {
+        const auto& command = action.request["command"];
+        if (!json_output) {
+            err << "mpiod-ctl: --fields needs --json (the tables choose their own fields)\n";
+            return exit_usage;
+        }
+        if (command != "list-lus" && command != "list-paths" && command != "show-lu") {
+            err << "mpiod-ctl: --fields applies to list lus, list paths and show lu\n";
+            return exit_usage;
+        }
+        action.request["fields"] = fields;
     }
 
     ControlClient client(socket_path(socket_option),

@@ -112,7 +112,7 @@ ctl() { "$MPIOD_CTL" --socket "$T/control.sock" "$@"; }
 
 # path_state ID: the path's state as mpiod-ctl reports it.
 path_state() {
-    ctl --json list paths | python3 -c '
+    ctl --json --fields id,state list paths | python3 -c '
 import json, sys
 for p in json.load(sys.stdin):
     if p["id"] == sys.argv[1]:
@@ -123,7 +123,7 @@ path_is() { [ "$(path_state "$1")" = "$2" ]; }
 
 # path_ios ID: I/Os the path completed, as mpiod-ctl reports them.
 path_ios() {
-    ctl --json list paths | python3 -c '
+    ctl --json --fields id,ios list paths | python3 -c '
 import json, sys
 for p in json.load(sys.stdin):
     if p["id"] == sys.argv[1]:
@@ -133,7 +133,7 @@ path_ios_above() { [ "$(path_ios "$1")" -gt "$2" ]; }
 
 # count_paths STATE [PREFIX]: paths in STATE (whose id starts with PREFIX).
 count_paths() {
-    ctl --json list paths | python3 -c '
+    ctl --json --fields id,state list paths | python3 -c '
 import json, sys
 want, prefix = sys.argv[1], sys.argv[2]
 print(sum(1 for p in json.load(sys.stdin) if p["state"] == want and p["id"].startswith(prefix)))' \

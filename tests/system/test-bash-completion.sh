@@ -38,9 +38,10 @@ completes "lus paths lu" show ""
 completes "path" fail ""
 completes "path" reinstate ""
 completes "policy" set ""
-completes "--socket --json --timeout --help" --
+completes "--socket --json --fields --timeout --help" --
 completes "--json" list --j
 completes "" --timeout ""
+completes "" --json --fields ""
 completes "$T/disk.img" --socket "$T/dis"
 
 log "no daemon: live names complete to nothing"
@@ -56,6 +57,7 @@ log "live names from the daemon"
 completes "a b" "${s[@]}" fail path ""
 completes "b" "${s[@]}" reinstate path b
 completes "a b" fail path --json "${s[@]}" ""
+completes "lu0" --json --fields name,state "${s[@]}" show lu ""
 completes "lu0" "${s[@]}" show lu ""
 completes "lu0" "${s[@]}" list lu l
 completes "lu0" "${s[@]}" set policy ""

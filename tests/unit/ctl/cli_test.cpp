@@ -137,6 +137,27 @@ TEST_CASE("list paths prints the paths table and --json the daemon's result", "[
           0); // pretty, daemon order
 }
 
+TEST_CASE("the fields option asks the daemon for only those fields, with --json on listings "
+          "only",
+          "[cli]") {
+    CtlFixture f;
+    auto r = run_ctl(f.io, f.args({"--json", "--fields", "id,state", "list", "paths"}));
+    CHECK(r.code == 0);
+    auto j = json::parse(r.out);
+    REQUIRE(j.size() == 4);
+    CHECK(j[2] == json{{"id", "c"}, {"state", "failed"}});
+    auto lu = run_ctl(f.io, f.args({"show", "lu", "lun1", "--json", "--fields", "name"}));
+    CHECK(json::parse(lu.out) == json{{"name", "lun1"}});
+
+    auto text = run_ctl(f.io, f.args({"--fields", "id", "list", "paths"}));
+    CHECK(text.code == 64);
+    CHECK(text.err.find("--fields needs --json") != std::string::npos);
+    auto other = run_ctl(f.io, f.args({"--json", "--fields", "id", "status"}));
+    CHECK(other.code == 64);
+    CHECK(other.err.find("--fields applies to list lus, list paths and show lu") !=
+          std::string::npos);
+}
+
 TEST_CASE("options may follow the command", "[cli]") {
     CtlFixture f;
     auto r = run_ctl(f.io, {"list", "lus", "--json", "--socket", f.socket.string()});
