@@ -117,3 +117,30 @@ TEST_CASE("missing or mistyped fields render as dashes instead of failing", "[re
     CHECK_NOTHROW(render_lu("not an object"));
     CHECK_NOTHROW(render_status(json::array()));
 }
+
+TEST_CASE("the tables render the same from only the fields they ask for", "[render]") {
+    // Every column the tables show must be in lus_fields()/paths_fields(), or a listing
+    // would show "-" where the full object has a value.
+    auto lus = test::sample_lus();
+    auto& d = lus[1].paths[1];
+    d.marginal = true;
+    d.in_doubt_writes = 2;
+    d.in_doubt_age_ms = 12'000;
+    d.counters.ios = 10;
+    d.counters.latency_total_us = 1'234;
+    auto names = [](const json& list) {
+        return StatusFields(list.get<std::vector<std::string>>());
+    };
+    auto full_paths = json::array();
+    auto few_paths = json::array();
+    for (const auto& lu : lus) {
+        for (const auto& p : lu.paths) {
+            full_paths.push_back(test::parsed(p));
+            few_paths.push_back(test::parsed(p, names(paths_fields())));
+        }
+    }
+    CHECK(render_paths(few_paths) == render_paths(full_paths));
+    CHECK(render_paths(few_paths).find("active, marginal, 2 in doubt for 12s") !=
+          std::string::npos);
+    CHECK(render_lus(test::parsed(lus, names(lus_fields()))) == render_lus(test::parsed(lus)));
+}
