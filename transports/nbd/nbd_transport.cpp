@@ -157,6 +157,7 @@ void NbdTransport::finish_open() {
     info.can_trim = nbd_can_trim(h_) == 1;
     info.can_write_zeroes = nbd_can_zero(h_) == 1;
     info.can_multi_conn = nbd_can_multi_conn(h_) == 1;
+    simple_replies_ = nbd_get_structured_replies_negotiated(h_) == 0;
     const bool status_role = opts_.role == NbdConnectionRole::block_status;
     info.can_block_status = status_role
                                 ? nbd_can_meta_context(h_, LIBNBD_CONTEXT_BASE_ALLOCATION) == 1
@@ -310,8 +311,9 @@ int NbdTransport::on_command_reply(void* user_data, int* error) {
     // Runs with the handle lock held: record only, never call libnbd here.
     auto* cmd = static_cast<Command*>(user_data);
     cmd->result = io_result_from_nbd_errno(*error);
-    // The main handle takes simple replies: a header, then a successful read's data.
-    if (cmd->owner->watch_) {
+    // A simple reply is a header, then a successful read's data. (A structured one's size is
+    // not known here: the watch then asks the socket after it.)
+    if (cmd->owner->simple_replies_ && cmd->owner->watch_) {
         cmd->owner->watch_->reply_read(NbdHandleWatch::simple_reply_header +
                                        (*error == 0 ? cmd->read_payload : 0));
     }

@@ -120,6 +120,9 @@ private:
     boost::asio::steady_timer connect_timer_;
     OpenCompletion open_done_;
     std::uint32_t in_flight_ = 0;
+    // The server answers with simple replies (no structured replies negotiated): each
+    // reply's size on the wire is known, and reported to the watch (reply_read).
+    bool simple_replies_ = false;
     std::deque<Waiting> waiting_;
     std::shared_ptr<NbdStatusConnection> status_; // path role with block_status only
 };
