@@ -11,7 +11,8 @@
 #   ceiling 1 s / cpu per I/O: the IOPS at which the relay's single event-loop thread would be
 #          saturated (derived, not measured)
 # Usage: bench/fio-nbd.sh [seconds per run, default 10]. Needs a release build
-# (scripts/build.sh release).
+# (scripts/build.sh release). MPIOD_ALT=BINARY adds a row for a second mpiod build (named
+# $ALT_NAME, default mpiod-alt) on the same disk in the same run: bench/asio-io-uring.sh uses it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNTIME=${1:-10}
@@ -37,9 +38,20 @@ pids+=("$!")
 MPIOD_PID=$!
 wait_socket "$T/run/bench.sock"
 
+ALT_PID=0
+if [ -n "${MPIOD_ALT:-}" ]; then
+    sed -e "s|$T/control.sock|$T/alt-control.sock|" -e "s|$T/run|$T/run-alt|" \
+        "$T/mpiod.yaml" >"$T/alt.yaml"
+    "$MPIOD_ALT" --config "$T/alt.yaml" 2>"$T/alt.log" &
+    pids+=("$!")
+    ALT_PID=$!
+    wait_socket "$T/run-alt/bench.sock"
+fi
+
 direct="nbd+unix:///?socket=$T/p.sock"
 via="nbd+unix:///?socket=$T/run/bench.sock"
 relay="nbd+unix:///?socket=$T/relay.sock"
+alt="nbd+unix:///?socket=$T/run-alt/bench.sock"
 # Fill the memory disk so reads touch allocated pages.
 nbdcopy -- [ nbdkit pattern 1G ] "$direct"
 
@@ -122,10 +134,11 @@ PY
 
 workload() { # NAME USE_MIBS fio-args...
     local name=$1 mibs=$2; shift 2
-    local d v p r
+    local d v p r a=""
     set_poll 0
     d=$(run "$direct" 0 "$@")
     v=$(run "$via" "$MPIOD_PID" "$@")
+    [ "$ALT_PID" = 0 ] || a=$(run "$alt" "$ALT_PID" "$@")
     r=$(run "$relay" "$RELAY_PID" "$@")
     set_poll 30
     p=$(run "$via" "$MPIOD_PID" "$@")
@@ -135,6 +148,7 @@ workload() { # NAME USE_MIBS fio-args...
     report "$name" direct "$mibs" "$base" "$d"
     report "$name" mpiod "$mibs" "$base" "$v"
     report "$name" mpiod+poll30 "$mibs" "$base" "$p"
+    [ -z "$a" ] || report "$name" "${ALT_NAME:-mpiod-alt}" "$mibs" "$base" "$a"
     report "$name" nbdkit-relay "$mibs" "$base" "$r"
 }
 workload "4k randread QD32" 0 --rw=randread --bs=4k --iodepth=32

@@ -10,7 +10,7 @@ packages=(
     nbdkit libnbd-bin python3 python3-libnbd fio fuse3 e2fsprogs util-linux kmod
     qemu-system-x86 qemu-utils busybox-static cpio
     scdoc systemd man-db tgt
-    curl prometheus linux-perf
+    curl prometheus linux-perf liburing-dev
     clang libclang-rt-14-dev
 )
 missing=()
