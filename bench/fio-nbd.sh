@@ -1,11 +1,14 @@
 #!/bin/bash
 # Prints fio figures for an nbdkit memory disk read and written directly, through mpiod with
-# one path (without and with busy polling, busy_poll_us: 30), and through nbdkit's own relay
-# (`nbdkit nbd socket=...`, the nearest peer doing the same job), all in one run:
+# one path (without and with busy polling, busy_poll_us: 30), through byte-pump (the floor: a
+# relay that parses nothing and copies bytes both ways as they come, bench/byte_pump.cpp) and
+# through nbdkit's own relay (`nbdkit nbd socket=...`, the nearest peer doing the same job),
+# all in one run:
 #   rate   IOPS (MiB/s for 1M), and its ratio to direct access
 #   p50    fio's median completion latency
-#   cpu/IO the relay's (mpiod's or nbdkit relay's) user+system CPU time over the run divided by
-#          the run's I/Os: the figure to drive, it moves far less than IOPS on a shared machine
+#   cpu/IO the relay's (mpiod, byte-pump, nbdkit relay) user+system CPU time over the run
+#          divided by the run's I/Os: the figure to drive, it moves far less than IOPS on a
+#          shared machine
 #   sys/IO the relay's system calls per I/O (perf's raw_syscalls:sys_enter tracepoint, all
 #          threads), when perf is usable here
 #   ceiling 1 s / cpu per I/O: the IOPS at which the relay's single event-loop thread would be
@@ -38,6 +41,12 @@ pids+=("$!")
 MPIOD_PID=$!
 wait_socket "$T/run/bench.sock"
 
+c++ -O2 -std=c++20 -Wall -Wextra -Werror -o "$T/byte_pump" bench/byte_pump.cpp
+"$T/byte_pump" "$T/pump.sock" "$T/p.sock" &
+pids+=("$!")
+PUMP_PID=$!
+wait_socket "$T/pump.sock"
+
 ALT_PID=0
 if [ -n "${MPIOD_ALT:-}" ]; then
     sed -e "s|$T/control.sock|$T/alt-control.sock|" -e "s|$T/run|$T/run-alt|" \
@@ -52,6 +61,7 @@ direct="nbd+unix:///?socket=$T/p.sock"
 via="nbd+unix:///?socket=$T/run/bench.sock"
 relay="nbd+unix:///?socket=$T/relay.sock"
 alt="nbd+unix:///?socket=$T/run-alt/bench.sock"
+pump="nbd+unix:///?socket=$T/pump.sock"
 # Fill the memory disk so reads touch allocated pages.
 nbdcopy -- [ nbdkit pattern 1G ] "$direct"
 
@@ -134,11 +144,12 @@ PY
 
 workload() { # NAME USE_MIBS fio-args...
     local name=$1 mibs=$2; shift 2
-    local d v p r a=""
+    local d v p r b a=""
     set_poll 0
     d=$(run "$direct" 0 "$@")
     v=$(run "$via" "$MPIOD_PID" "$@")
     [ "$ALT_PID" = 0 ] || a=$(run "$alt" "$ALT_PID" "$@")
+    b=$(run "$pump" "$PUMP_PID" "$@")
     r=$(run "$relay" "$RELAY_PID" "$@")
     set_poll 30
     p=$(run "$via" "$MPIOD_PID" "$@")
@@ -149,11 +160,12 @@ workload() { # NAME USE_MIBS fio-args...
     report "$name" mpiod "$mibs" "$base" "$v"
     report "$name" mpiod+poll30 "$mibs" "$base" "$p"
     [ -z "$a" ] || report "$name" "${ALT_NAME:-mpiod-alt}" "$mibs" "$base" "$a"
+    report "$name" byte-pump "$mibs" "$base" "$b"
     report "$name" nbdkit-relay "$mibs" "$base" "$r"
 }
 workload "4k randread QD32" 0 --rw=randread --bs=4k --iodepth=32
 workload "4k randwrite QD32" 0 --rw=randwrite --bs=4k --iodepth=32
 workload "4k randread QD1" 0 --rw=randread --bs=4k --iodepth=1
 workload "1M seq write QD8" 1 --rw=write --bs=1M --iodepth=8
-echo "(cpu/IO and sys/IO are the relay's own: mpiod or the nbdkit relay; direct has none;"
+echo "(cpu/IO and sys/IO are the relay's own: mpiod, byte-pump or the nbdkit relay; direct has none;"
 echo " ceiling = 1 s / cpu per I/O, the single-thread saturation point)"
