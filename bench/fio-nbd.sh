@@ -29,17 +29,28 @@ nbdkit -f --exit-with-parent -U "$T/relay.sock" nbd socket="$T/p.sock" 2>/dev/nu
 pids+=("$!")
 RELAY_PID=$!
 wait_socket "$T/relay.sock"
-cat >"$T/mpiod.yaml" <<YAML
+# start_mpiod BINARY NAME: an mpiod on one path to the disk, its files named $T/NAME*;
+# sets STARTED_PID.
+start_mpiod() {
+    cat >"$T/$2.yaml" <<YAML
 log_level: info
-control_socket: $T/control.sock
-export: { dir: $T/run }
+control_socket: $T/$2-control.sock
+export: { dir: $T/$2-run }
 paths: [ { id: p, uri: "nbd+unix:///?socket=$T/p.sock", wwid: bench0 } ]
 lus: [ { wwid: bench0, alias: bench } ]
 YAML
-"$MPIOD" --config "$T/mpiod.yaml" 2>"$T/mpiod.log" &
-pids+=("$!")
-MPIOD_PID=$!
-wait_socket "$T/run/bench.sock"
+    "$1" --config "$T/$2.yaml" 2>"$T/$2.log" &
+    pids+=("$!")
+    STARTED_PID=$!
+    wait_socket "$T/$2-run/bench.sock"
+}
+start_mpiod "$MPIOD" mpiod
+MPIOD_PID=$STARTED_PID
+ALT_PID=0
+if [ -n "${MPIOD_ALT:-}" ]; then
+    start_mpiod "$MPIOD_ALT" alt
+    ALT_PID=$STARTED_PID
+fi
 
 c++ -O2 -std=c++20 -Wall -Wextra -Werror -o "$T/byte_pump" bench/byte_pump.cpp
 "$T/byte_pump" "$T/pump.sock" "$T/p.sock" &
@@ -47,20 +58,10 @@ pids+=("$!")
 PUMP_PID=$!
 wait_socket "$T/pump.sock"
 
-ALT_PID=0
-if [ -n "${MPIOD_ALT:-}" ]; then
-    sed -e "s|$T/control.sock|$T/alt-control.sock|" -e "s|$T/run|$T/run-alt|" \
-        "$T/mpiod.yaml" >"$T/alt.yaml"
-    "$MPIOD_ALT" --config "$T/alt.yaml" 2>"$T/alt.log" &
-    pids+=("$!")
-    ALT_PID=$!
-    wait_socket "$T/run-alt/bench.sock"
-fi
-
 direct="nbd+unix:///?socket=$T/p.sock"
-via="nbd+unix:///?socket=$T/run/bench.sock"
+via="nbd+unix:///?socket=$T/mpiod-run/bench.sock"
 relay="nbd+unix:///?socket=$T/relay.sock"
-alt="nbd+unix:///?socket=$T/run-alt/bench.sock"
+alt="nbd+unix:///?socket=$T/alt-run/bench.sock"
 pump="nbd+unix:///?socket=$T/pump.sock"
 # Fill the memory disk so reads touch allocated pages.
 nbdcopy -- [ nbdkit pattern 1G ] "$direct"
