@@ -168,5 +168,5 @@ workload "4k randread QD32" 0 --rw=randread --bs=4k --iodepth=32
 workload "4k randwrite QD32" 0 --rw=randwrite --bs=4k --iodepth=32
 workload "4k randread QD1" 0 --rw=randread --bs=4k --iodepth=1
 workload "1M seq write QD8" 1 --rw=write --bs=1M --iodepth=8
-echo "(cpu/IO and sys/IO are the relay's own: mpiod, byte-pump or the nbdkit relay; direct has none;"
-echo " ceiling = 1 s / cpu per I/O, the single-thread saturation point)"
+echo "(cpu/IO and sys/IO are the relay's own: mpiod, byte-pump or the nbdkit relay; direct"
+echo " has none; ceiling = 1 s / cpu per I/O, the single-thread saturation point)"
