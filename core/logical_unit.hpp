@@ -115,9 +115,12 @@ private:
     bool flush_waits_for_doubt() const noexcept;
     void fail_overdue_flushes(Clock::time_point now);
     void abandon_in_flight(Path& p);
-    /// A path stops carrying I/O: its connection is closed, or kept open with its attempts
-    /// abandoned when writes are in flight on it (they may still land).
-    void leave_connection(Path& p);
+    /// A path stops carrying I/O. Its connection is kept open, with its attempts abandoned
+    /// (their I/O goes elsewhere at once), while writes are in flight on it (they may still
+    /// land) or while its server still answers (`server_answers`: hanging up on a live NBD
+    /// server with requests in flight is a hard disconnect, which the protocol reserves for
+    /// violations); otherwise it is closed.
+    void leave_connection(Path& p, bool server_answers);
     void on_abandoned_end(Path& p, EngineIo& r, IoResult result);
     void pump_replays();
     void release_held();

@@ -56,25 +56,29 @@ bool LogicalUnit::held_for_doubt(EngineIo& r) {
 
 void LogicalUnit::path_hung(Path& p, const std::string& reason) {
     if (is_usable(p.state())) {
-        path_failed(p, reason);
-        return;
+        mark_failed(p, reason);
+    } else {
+        p.last_error = reason;
     }
-    p.last_error = reason;
-    leave_connection(p);
+    leave_connection(p, false);
     paths_changed();
 }
 
-void LogicalUnit::leave_connection(Path& p) {
-    const bool writes = std::any_of(p.in_flight.begin(), p.in_flight.end(),
-                                    [](const EngineIo& r) { return r.io.modifies(); });
-    if (writes && p.transport().is_open()) {
-        // Closing would not withdraw what was sent: the writes stay in doubt on the open
-        // connection until their late reply or its death says whether they landed.
-        abandon_in_flight(p);
-        return;
+void LogicalUnit::leave_connection(Path& p, bool server_answers) {
+    if (p.transport().is_open() && !p.in_flight.empty()) {
+        const bool writes = std::any_of(p.in_flight.begin(), p.in_flight.end(),
+                                        [](const EngineIo& r) { return r.io.modifies(); });
+        // Closing would not withdraw what was sent: writes stay in doubt on the open
+        // connection until their late reply or its death says whether they landed. A server
+        // that answers gets its replies read before the connection goes (at most io_timeout,
+        // PathChecker's close_unanswered): never a hard disconnect of a live server.
+        if (writes || server_answers) {
+            abandon_in_flight(p);
+            return;
+        }
     }
-    // Nothing can land late (or the connection is gone already): closing returns the I/O
-    // still on it as path errors, and each is resubmitted.
+    // Nothing can land late and nobody answers (or the connection is gone already): closing
+    // returns the I/O still on it as path errors, and each is resubmitted.
     p.transport().close();
 }
 
@@ -123,10 +127,17 @@ void LogicalUnit::abandon_in_flight(Path& p) {
         p.abandoned.push_back(old);
         again.push_back(*next);
     }
-    p.log(spdlog::level::warn, "write_in_doubt",
-          std::to_string(writes) +
-              " write(s) in doubt: they may still land; its connection stays open until each "
-              "resolves, and later writes over them are kept to be written again");
+    p.abandoned_writes += writes;
+    if (writes > 0) {
+        p.log(spdlog::level::warn, "write_in_doubt",
+              std::to_string(writes) +
+                  " write(s) in doubt: they may still land; its connection stays open until "
+                  "each resolves, and later writes over them are kept to be written again");
+    } else {
+        p.log(spdlog::level::debug, "io_abandoned",
+              "its connection stays open until the server answers what was in flight on it "
+              "(at most io_timeout); that I/O went to the other paths");
+    }
     while (!again.empty()) {
         EngineIo& r = again.front();
         again.pop_front();
@@ -138,6 +149,7 @@ void LogicalUnit::abandon_in_flight(Path& p) {
 void LogicalUnit::on_abandoned_end(Path& p, EngineIo& r, IoResult result) {
     p.abandoned.erase(p.abandoned.iterator_to(r));
     p.record_end(r.io, result.ok(), clock_->now() - r.started);
+    const bool last_write = r.doubt != 0 && --p.abandoned_writes == 0;
     if (r.doubt != 0) {
         in_doubt_.resolve(r.doubt);
         const LogScope scope({id_.name, id_.wwid, p.id(), "write_in_doubt_resolved"});
@@ -146,9 +158,10 @@ void LogicalUnit::on_abandoned_end(Path& p, EngineIo& r, IoResult result) {
                       result.ok() ? "it landed" : "its connection ended");
     }
     delete &r;
-    if (p.abandoned.empty()) {
+    if (last_write) {
         p.log(spdlog::level::info, "write_in_doubt_resolved",
-              "has no write in doubt any more; it may reconnect");
+              p.abandoned.empty() ? "has no write in doubt any more; it may reconnect"
+                                  : "has no write in doubt any more");
     }
     pump_replays();
 }

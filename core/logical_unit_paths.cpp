@@ -98,8 +98,9 @@ void LogicalUnit::path_healthy(Path& p) {
 }
 
 void LogicalUnit::path_failed(Path& p, const std::string& reason) {
+    // An error reply or a failed check: the server answered, it is not hung.
     mark_failed(p, reason);
-    leave_connection(p);
+    leave_connection(p, true);
     paths_changed();
 }
 
@@ -279,11 +280,18 @@ ControlResult<> LogicalUnit::reinstate_path(std::string_view id) {
     if (p == nullptr) {
         return ControlError::not_found("no path '" + std::string(id) + "' in lu " + id_.name);
     }
+    if (p->abandoned_writes > 0) {
+        return ControlError::busy("path " + p->id() + " has " +
+                                  std::to_string(p->abandoned_writes) +
+                                  " write(s) in doubt on its hung connection; it reconnects by "
+                                  "itself once they resolve");
+    }
     if (!p->abandoned.empty()) {
         return ControlError::busy("path " + p->id() + " has " +
                                   std::to_string(p->abandoned.size()) +
-                                  " I/O(s) in doubt on its hung connection; it reconnects by "
-                                  "itself once they resolve");
+                                  " I/O(s) awaiting their replies on its old connection; it "
+                                  "reconnects by itself once they are answered (at most "
+                                  "io_timeout)");
     }
     p->log(spdlog::level::info, "path_admin_reinstated", "reinstated by operator");
     if (p->marginal.clear()) {

@@ -95,6 +95,7 @@ public:
     /// Attempts left on the hung connection (kept open) after their I/O went elsewhere: the
     /// path reconnects only once each resolved (late reply or the connection's death).
     EngineIoList abandoned;
+    std::uint32_t abandoned_writes = 0; // of them, the writes (in doubt until they resolve)
     bool dirty = false;   // writes completed here since the last flush that covered it
     bool removed = false; // by remove_path: gone once its I/O in flight is done
     /// Failures and errors of late: a path that keeps failing is held back as marginal.

@@ -31,7 +31,11 @@ CheckAction next_check_action(const Path& p, Clock::time_point now, const LuSett
         }
     }
     if (!p.abandoned.empty()) {
-        return CheckAction::none; // the hung connection stays as it is until they resolve
+        // Writes keep the connection until they resolve; reads and the like (nothing that
+        // can land) are waited for at most io_timeout: then the server is not answering.
+        return p.abandoned_writes == 0 && now - p.abandoned.front().started >= s.io_timeout
+                   ? CheckAction::close_unanswered
+                   : CheckAction::none;
     }
     if (p.checking) {
         return now - p.check_started >= check_deadline(s) ? CheckAction::hung_check
@@ -198,6 +202,12 @@ void PathChecker::tick(Path& p, Clock::time_point now, Clock::time_point others_
         return;
     case CheckAction::close_removed:
         p.transport().close(); // its last I/O is done: the connection can go
+        return;
+    case CheckAction::close_unanswered:
+        p.log(spdlog::level::info, "path_hung_up",
+              "its server did not answer the " + std::to_string(p.abandoned.size()) +
+                  " I/O(s) left on its connection within io_timeout: the connection is closed");
+        p.transport().close(); // they end as path errors; nothing of theirs can land
         return;
     }
 }

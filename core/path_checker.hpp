@@ -19,14 +19,15 @@ namespace mpiod {
 
 enum class CheckAction : std::uint8_t {
     none,
-    io_deadline,   // the oldest I/O in flight passed io_timeout: the path hung
-    suspect_hang,  // its oldest I/O is far slower than its history while another path answers
-    confirm_hang,  // as suspect_hang, but no other path answered since: probe one
-    hung_check,    // an open or check runs too long: the path hung
-    reconnect,     // a failed path's next reconnect is due
-    failback,      // a path waiting for failback may go back to its home state
-    idle_check,    // a healthy path carried nothing for checker_interval: check it
-    close_removed, // a removed path finished its last I/O: close it
+    io_deadline,      // the oldest I/O in flight passed io_timeout: the path hung
+    suspect_hang,     // its oldest I/O is far slower than its history while another path answers
+    confirm_hang,     // as suspect_hang, but no other path answered since: probe one
+    hung_check,       // an open or check runs too long: the path hung
+    reconnect,        // a failed path's next reconnect is due
+    failback,         // a path waiting for failback may go back to its home state
+    idle_check,       // a healthy path carried nothing for checker_interval: check it
+    close_removed,    // a removed path finished its last I/O: close it
+    close_unanswered, // no write among its abandoned I/O, unanswered for io_timeout: close
 };
 
 /// How long an open or check may run before it counts as hung.

@@ -15,6 +15,10 @@
 # in_doubt_flush_bound: the same hang with in_doubt_flush_timeout 2s: the flush fails with
 # EIO after about 2 s, and B still survives A's late landing.
 
+# Debug logs name every I/O resubmitted and every client connection: a failure shows what was
+# in flight where.
+: "${LOG_LEVEL:=debug}"
+
 lu_field() { # KEY: a field of lu0's status
     ctl --json show lu lu0 | python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
 }
@@ -58,7 +62,8 @@ in_doubt_scenario() {
     kill -STOP "$HUNG_PID"
     write_block A # goes to a, hangs there, completes through b
     path_is a failed || fail "path a is $(path_state a) after the hang"
-    lu_field_is in_doubt_writes 1 || fail "in doubt: $(lu_field in_doubt_writes), expected 1"
+    lu_field_is in_doubt_writes 1 ||
+        fail "in doubt: $(lu_field in_doubt_writes), expected 1; lu: $(ctl --json show lu lu0)"
     write_block B
     FLUSH_JOB=
     case $when in

@@ -22,6 +22,13 @@ cleanup() {
         echo "---- mpiod log (last 60 lines) ----" >&2
         tail -n 60 "$T/mpiod.log" >&2 || true
     fi
+    if [ $rc -ne 0 ]; then
+        for f in "$T"/*.nbdkit.log; do
+            [ -s "$f" ] || continue
+            echo "---- $(basename "$f") (last 20 lines) ----" >&2
+            tail -n 20 "$f" >&2 || true
+        done
+    fi
     rm -rf "$T"
     exit $rc
 }

@@ -385,6 +385,12 @@ void NbdTransport::drop_connection() noexcept {
         status_->close();
     }
     connect_timer_.cancel();
+    if (h_ != nullptr && in_flight_ == 0 && nbd_aio_is_ready(h_) == 1) {
+        // Nothing is owed on it: say goodbye the way the protocol asks (NBD_CMD_DISC, written
+        // at once on an idle connection) rather than a bare hang-up. With requests in flight
+        // the close is a hard disconnect: core only closes then when nobody answers.
+        (void)nbd_aio_disconnect(h_, 0);
+    }
     if (watch_) {
         watch_->stop(); // releases the fd from Asio: libnbd closes it
         watch_.reset();

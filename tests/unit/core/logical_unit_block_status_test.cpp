@@ -21,6 +21,11 @@ TransportInfo with_block_status(bool block_status, bool cache = false) {
 struct StatusOutcome {
     std::shared_ptr<Outcome> done;
     BlockExtentsPtr extents = std::make_shared<BlockExtents>();
+    /// The answer: in the list submitted, or in one of its own when the engine sent the
+    /// request again after abandoning an attempt (IoResult::extents).
+    const BlockExtents& answer() const {
+        return done->result.extents ? *done->result.extents : *extents;
+    }
 };
 
 StatusOutcome block_status(LuFixture& f, std::uint64_t offset, std::uint32_t length) {
@@ -55,7 +60,7 @@ TEST_CASE("a path without block status is not asked: the engine answers all data
     auto s = block_status(f, 8192, 65536);
     REQUIRE(f.wait(s.done));
     CHECK(s.done->result.ok());
-    CHECK(*s.extents == BlockExtents{{65536, false, false}});
+    CHECK(s.answer() == BlockExtents{{65536, false, false}});
     CHECK(a->count(IoOp::block_status) == 0);
 }
 
@@ -67,7 +72,7 @@ TEST_CASE("a path's block status answer is merged and clipped to the request") {
     auto s = block_status(f, 8192, 16384);
     REQUIRE(f.wait(s.done));
     CHECK(s.done->result.ok());
-    CHECK(*s.extents ==
+    CHECK(s.answer() ==
           BlockExtents{{8192, true, true}, {4096, false, false}, {4096, true, false}});
     REQUIRE(a->count(IoOp::block_status) == 1);
     CHECK(a->submitted.back().offset == 8192);
@@ -90,7 +95,7 @@ TEST_CASE("block status failing with a path error is resubmitted on another path
     for (auto& s : all) {
         REQUIRE(f.wait(s.done));
         CHECK(s.done->result.ok());
-        CHECK(*s.extents == BlockExtents{{4096, true, true}});
+        CHECK(s.answer() == BlockExtents{{4096, true, true}});
     }
     CHECK(f.state("a") == PathState::failed);
     CHECK(f.lu->status().io_errors == 0);

@@ -324,6 +324,76 @@ TEST_CASE("an error reply fails a path; its other writes stay in doubt on the op
     CHECK(h.writes_on_b().back() == third);
 }
 
+namespace {
+
+/// Reads on a (held) while its server answers the first of them with an error.
+struct ErrorReplyUnderReads {
+    HungPath h;
+    std::shared_ptr<Outcome> r1;
+    std::shared_ptr<Outcome> r2;
+    int closes = 0;
+    Clock::time_point sent; // both reads are on a by then
+
+    ErrorReplyUnderReads() {
+        h.a->hold = true;
+        r1 = h.f.submit(IoOp::read, 8192);
+        r2 = h.f.submit(IoOp::read, 16384);
+        REQUIRE(h.f.run_until([&] { return h.a->pending.size() == 2; }));
+        sent = h.f.clock->now();
+        closes = h.a->closes;
+        auto failing = std::move(h.a->pending.front());
+        h.a->pending.pop_front();
+        boost::asio::post(h.f.io.get_executor(), [done = std::move(failing.done)]() mutable {
+            std::move(done)(IoResult::path(EIO));
+        });
+        REQUIRE(h.f.wait(r1));
+        REQUIRE(h.f.wait(r2));
+    }
+};
+
+} // namespace
+
+TEST_CASE("an error reply fails a path without hanging up on its server: the connection goes "
+          "only after the server answered what was in flight") {
+    ErrorReplyUnderReads e;
+    auto& h = e.h;
+    // Both reads answered through b at once, while a's server still works on the second.
+    CHECK(e.r1->result.ok());
+    CHECK(e.r2->result.ok());
+    CHECK(h.f.state("a") == PathState::failed);
+    CHECK(h.a->pending.size() == 1);
+    CHECK(h.a->closes == e.closes); // a hard disconnect would cut the server off mid-reply
+    CHECK(h.a->open);
+    CHECK(h.f.lu->status().in_doubt_writes == 0); // a read is never in doubt
+    CHECK(h.f.lu->status().io_errors == 0);
+    h.f.run_for(100ms); // within io_timeout (200 ms): still waiting for the reply
+    CHECK(h.a->closes == e.closes);
+    const int opens = h.a->opens;
+    h.resolve_a(IoResult::success());                // the late reply
+    REQUIRE(h.f.wait_state("a", PathState::active)); // then it reconnects and comes back
+    CHECK(h.a->closes > e.closes);
+    CHECK(h.a->opens > opens);
+}
+
+TEST_CASE("reads left on a failed path's connection are waited for at most io_timeout") {
+    ErrorReplyUnderReads e;
+    auto& h = e.h;
+    REQUIRE(h.a->open);
+    auto reinstate = h.f.lu->reinstate_path("a");
+    REQUIRE_FALSE(reinstate);
+    CHECK(reinstate.error().kind == ControlError::Kind::busy);
+    // The server answered one request and then nothing more: after io_timeout it counts as
+    // not answering, and the connection is closed (nothing on it can land).
+    REQUIRE(h.f.run_until([&] { return h.a->closes > e.closes; }));
+    CHECK(h.f.clock->now() - e.sent >= 200ms); // io_timeout
+    CHECK(h.f.clock->now() - e.sent < 1s);
+    CHECK_FALSE(h.a->open);
+    CHECK(h.a->pending.empty());
+    h.a->hold = false;
+    REQUIRE(h.f.wait_state("a", PathState::active));
+    CHECK(h.f.lu->status().io_errors == 0);
+}
+
 TEST_CASE("a connection its peer ended is closed at once: nothing on it is in doubt") {
     HungPath h;
     h.a->hold = true;

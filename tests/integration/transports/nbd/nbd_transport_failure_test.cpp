@@ -2,6 +2,8 @@
 // I/O in flight, a hung (paused) server, and reconnecting afterwards.
 #include <cerrno>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -199,4 +201,32 @@ TEST_CASE("close() and failed I/O are not reported as a lost connection", "[nbd]
     t->close();
     h.settle();
     CHECK(lost == 0);
+}
+
+namespace {
+
+/// nbdkit's own log (-v): what the server saw of the client.
+bool server_log_says(const NbdkitProcess& server, const std::string& text) {
+    std::ifstream in(server.dir() / "nbdkit.log");
+    const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return log.find(text) != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("close() of a connection with nothing in flight disconnects softly (NBD_CMD_DISC)",
+          "[nbd][failure]") {
+    REQUIRE_NBDKIT();
+    auto config = memory_server("8M");
+    config.options = {"-v"};
+    NbdkitProcess server(config);
+    TransportHarness h;
+    auto t = open_or_fail(h, server.uri());
+    auto r = h.run(*t, read_request(0, 4096));
+    REQUIRE(r);
+    REQUIRE(r->ok());
+    t->close();
+    // The protocol reserves a bare hang-up for violations; the server hears a goodbye.
+    CHECK(h.wait([&] { return server_log_says(server, "client sent NBD_CMD_DISC"); }));
+    CHECK_FALSE(server_log_says(server, "client closed input socket"));
 }
