@@ -1,8 +1,9 @@
 #!/bin/bash
 # The chaos test for longer: tests/integration/test-chaos.sh (4 nbdkit paths, fio verified
-# writes and reads, path servers killed, stopped and continued, paths failed and reinstated
-# by operator, policies switched; 0 fio errors, 0 verify errors, image = what the LU serves)
-# for 10 minutes by default, against the ASan build unless MPIOD_BUILD_DIR says otherwise.
+# writes and reads, path servers killed, stopped and continued, made to answer EIO, paths
+# failed and reinstated by operator, policies switched; 0 fio errors, 0 verify errors, image =
+# what the LU serves) for 10 minutes by default, against the ASan build unless
+# MPIOD_BUILD_DIR says otherwise.
 # Usage: bench/chaos.sh [seconds, default 600] [seed, default 9]. Logs every action with its
 # time; CHAOS_KEEP=DIR keeps the logs. Exit status 0 = PASS.
 set -euo pipefail

@@ -121,8 +121,12 @@ void InDoubtWrites::replay_done(bool ok) {
     release_unneeded();
 }
 
-bool InDoubtWrites::blocks(std::uint64_t offset, std::uint64_t length) const noexcept {
+bool InDoubtWrites::blocks(std::uint64_t offset, std::uint64_t length,
+                           std::uint64_t kept_seq) const noexcept {
     auto covers = [&](std::uint64_t seq) {
+        if (kept_seq != 0 && seq >= kept_seq) {
+            return false;
+        }
         for (const Kept& k : kept_) {
             if (k.seq == seq) {
                 return overlap(k.write.offset, k.write.length, offset, length);

@@ -64,8 +64,12 @@ public:
     /// overlaps any more are released after their last replay.
     void replay_done(bool ok);
     bool replaying() const noexcept { return replay_in_flight_; }
-    /// True while I/O to the range must wait: a replay over it is due or running.
-    bool blocks(std::uint64_t offset, std::uint64_t length) const noexcept;
+    /// True while I/O to the range must wait: a replay over it is due or running. A kept
+    /// write sent again (`kept_seq`, its sequence number) waits only for older kept writes:
+    /// its own replay, and those of newer ones, come after it and cannot run before it
+    /// completed (take_replay), so waiting for them would wait forever.
+    bool blocks(std::uint64_t offset, std::uint64_t length,
+                std::uint64_t kept_seq = 0) const noexcept;
     /// True when held I/O may be tried again (no replay due or running).
     bool idle() const noexcept { return due_.empty() && !replay_in_flight_; }
 

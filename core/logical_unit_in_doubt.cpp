@@ -25,7 +25,7 @@ bool LogicalUnit::held_for_doubt(EngineIo& r) {
     // most in_doubt_flush_timeout (fail_overdue_flushes).
     const bool doubt_flush = r.io.op == IoOp::flush && flush_waits_for_doubt();
     const bool wait = r.io.op == IoOp::flush ? !in_doubt_.idle() || doubt_flush
-                                             : in_doubt_.blocks(r.io.offset, r.io.length);
+                                             : in_doubt_.blocks(r.io.offset, r.io.length, r.kept);
     if (doubt_flush && !flush_wait_logged_) {
         flush_wait_logged_ = true;
         const LogScope scope({id_.name, id_.wwid, {}, "flush_waits_in_doubt"});
@@ -37,8 +37,10 @@ bool LogicalUnit::held_for_doubt(EngineIo& r) {
         in_doubt_.overlaps_open(r.io.offset, r.io.length)) {
         if (auto seq = in_doubt_.keep(r.io)) {
             r.kept = *seq;
+            memory_full_logged_ = false;
         } else {
-            if (held_.empty()) {
+            if (!memory_full_logged_) {
+                memory_full_logged_ = true;
                 const LogScope scope({id_.name, id_.wwid, {}, "in_doubt_memory_full"});
                 spdlog::warn("lu {}: {} bytes of writes are kept over in-doubt ranges (the "
                              "in_doubt_memory bound): new writes over them wait",
@@ -186,7 +188,10 @@ void LogicalUnit::pump_replays() {
         dispatch(*r);
         return;
     }
-    if (in_doubt_.idle() && !held_.empty()) {
+    // Nothing to replay now: either nothing is due, or the next replay waits for its
+    // client write to complete, which may be held here (sent again after a path error).
+    // Held I/O is tried again; what is still blocked is held again.
+    if (!in_doubt_.replaying() && !held_.empty()) {
         release_held();
     }
 }
@@ -216,12 +221,17 @@ void LogicalUnit::fail_overdue_flushes(Clock::time_point now) {
 }
 
 void LogicalUnit::release_held() {
+    if (releasing_held_) {
+        return; // a completion inside the loop below: the loop (or the next tick) goes on
+    }
+    releasing_held_ = true;
     auto held = std::move(held_);
     while (!held.empty()) {
         EngineIo& r = held.front();
         held.pop_front();
-        dispatch(r);
+        dispatch(r); // held again if still blocked
     }
+    releasing_held_ = false;
 }
 
 } // namespace mpiod

@@ -2,9 +2,10 @@
 # Chaos (issue 9): four nbdkit path servers share one image; fio writes and reads it through
 # mpiod with crc32c verification (4k and 64k blocks, QD16, a flush every 64 writes) for the
 # whole run, while a loop driven by a fixed seed kills path servers (kill -9, restarted
-# 0.5-5 s later; a stopped one too), stops them (SIGSTOP, SIGCONT 0.3-4 s later), fails
-# paths by operator (mpiod-ctl fail path, reinstated 0.5-5 s later; a path with writes in
-# doubt refuses, so it is retried) and switches among all seven policies. It never takes
+# 0.5-5 s later; a stopped one too), stops them (SIGSTOP, SIGCONT 0.3-4 s later), makes them
+# answer every request with EIO (nbdkit's error filter, 0.3-4 s), fails paths by operator
+# (mpiod-ctl fail path, reinstated 0.5-5 s later; a path with writes in doubt refuses, so it
+# is retried) and switches among all seven policies. It never takes
 # away the last path that mpiod reports active and whose server runs. For the last
 # $SETTLE seconds fio runs on while every server runs again and every path is reinstated.
 # Then: fio saw 0 errors and 0 verify errors, mpiod completed no I/O with an error, every
@@ -35,8 +36,10 @@ declare -A admin       # 1 while failed by the operator
 declare -A due_cont    # ms since the start at which a stopped server gets SIGCONT
 declare -A due_restart # ... a killed server is started again
 declare -A due_reinst  # ... an operator-failed path is reinstated
+declare -A fault       # 1 while a path's server answers every request with EIO
+declare -A due_heal    # ... a faulting server answers normally again
 declare -A mstate      # mpiod's view of each path's state (refreshed by refresh_states)
-declare -A DONE=([kill]=0 [stop]=0 [fail]=0 [policy]=0) # actions carried out
+declare -A DONE=([kill]=0 [stop]=0 [fault]=0 [fail]=0 [policy]=0) # actions carried out
 
 T0=${EPOCHREALTIME/./}
 NOW=0
@@ -73,13 +76,13 @@ for p in json.load(sys.stdin):
     [ ${#mstate[@]} -eq ${#PATHS[@]} ] || fail "mpiod-ctl list paths did not answer for every path"
 }
 
-# another_live X: a path other than X whose server runs, that the operator has not failed,
-# and that mpiod reported active at the start of this step. Taking X away then leaves the LU
-# a path.
+# another_live X: a path other than X whose server runs and answers, that the operator has
+# not failed, and that mpiod reported active at the start of this step. Taking X away then
+# leaves the LU a path.
 another_live() {
     for y in "${PATHS[@]}"; do
-        [ "$y" != "$1" ] && [ "${server[$y]}" = up ] && [ "${admin[$y]}" = 0 ] &&
-            [ "${mstate[$y]}" = active ] && return 0
+        [ "$y" != "$1" ] && [ "${server[$y]}" = up ] && [ "${fault[$y]}" = 0 ] &&
+            [ "${admin[$y]}" = 0 ] && [ "${mstate[$y]}" = active ] && return 0
     done
     return 1
 }
@@ -87,10 +90,13 @@ another_live() {
 pid_of() { local v="PID_$1"; echo "${!v}"; }
 
 # reap: notices a server that exited on its own. nbdkit 1.32 aborts ("raw_send_socket:
-# Assertion `sock >= 0' failed") when it writes a reply on a connection its client has closed,
-# e.g. a stopped server continued after mpiod closed the connection of a path that hung with
-# only reads in flight. That is the server's bug, not mpiod's: such a server counts as killed
-# and is restarted (and counted). Any other exit fails the test.
+# Assertion `sock >= 0' failed") when it writes a reply on a connection its client has closed:
+# a stopped server continued after mpiod closed the connection of a path that hung with only
+# reads in flight (a server that does not answer gets no more than io_timeout). That is the
+# server's bug, not mpiod's: such a server counts as killed and is restarted (and counted).
+# Any other exit fails the test, and so does this abort from a server that was never stopped:
+# mpiod does not hang up on a server that answers.
+declare -A was_stopped # 1 once a server process was stopped (reset when it is restarted)
 SELF_EXITS=0
 reap() {
     local pid
@@ -101,6 +107,8 @@ reap() {
         wait "$pid" 2>/dev/null || true
         grep -q "raw_send_socket: Assertion" "$T/$x.nbdkit.log" ||
             fail "server $x exited by itself: $(tail -5 "$T/$x.nbdkit.log")"
+        [ "${was_stopped[$x]}" = 1 ] ||
+            fail "server $x, never stopped, aborted on a connection mpiod closed mid-reply"
         SELF_EXITS=$((SELF_EXITS + 1))
         cp "$T/$x.nbdkit.log" "$T/$x.nbdkit.abort-$SELF_EXITS.log"
         act "server $x (${server[$x]}) exited by itself: nbdkit's abort on a closed connection; restart later"
@@ -138,9 +146,29 @@ chaos_stop() { # X LEN
     another_live "$x" || { act "skip stop $x: no other live path"; return; }
     act "SIGSTOP server $x (mpiod: ${mstate[$x]})"
     signal_server "$x" STOP || return 0
+    was_stopped[$x]=1
     DONE[stop]=$((DONE[stop] + 1))
     server[$x]=stopped
     due_cont[$x]=$((NOW + 300 + $2 % 3700))
+}
+
+chaos_fault() { # X LEN: the server answers every request with EIO for a while
+    local x=$1
+    [ "${server[$x]}" = up ] || { act "skip fault $x: its server is ${server[$x]}"; return; }
+    [ "${fault[$x]}" = 0 ] || { act "skip fault $x: it faults already"; return; }
+    another_live "$x" || { act "skip fault $x: no other live path"; return; }
+    act "fault server $x: EIO for every request (mpiod: ${mstate[$x]})"
+    touch "$T/$x.fail"
+    fault[$x]=1
+    DONE[fault]=$((DONE[fault] + 1))
+    due_heal[$x]=$((NOW + 300 + $2 % 3700))
+}
+
+heal() {
+    act "heal server $1: it answers normally again"
+    rm -f "$T/$1.fail"
+    fault[$1]=0
+    due_heal[$1]=
 }
 
 chaos_admin_fail() { # X LEN
@@ -176,9 +204,15 @@ reinstate() {
     return 1
 }
 
+# start_server X: nbdkit for path X; it answers EIO while $T/X.fail exists.
+start_server() {
+    start_path "$1" "$T/lun.img" --filter=error error-rate=100% error-file="$T/$1.fail"
+    was_stopped[$1]=0
+}
+
 restart() {
     act "restart server $1"
-    start_path "$1" "$T/lun.img"
+    start_server "$1"
     server[$1]=up
     act "server $1 answers"
 }
@@ -196,6 +230,9 @@ run_due() {
             restart "$x"
             due_restart[$x]=
         fi
+        if [ -n "${due_heal[$x]}" ] && [ "$NOW" -ge "${due_heal[$x]}" ]; then
+            heal "$x"
+        fi
         if [ -n "${due_reinst[$x]}" ] && [ "$NOW" -ge "${due_reinst[$x]}" ]; then
             if reinstate "$x"; then due_reinst[$x]=; else due_reinst[$x]=$((NOW + 500)); fi
         fi
@@ -209,10 +246,12 @@ step() {
     local policy=${POLICIES[RANDOM % ${#POLICIES[@]}]}
     PAUSE_MS=$((100 + RANDOM % 900))
     refresh_states
-    if [ $what -lt 25 ]; then
+    if [ $what -lt 20 ]; then
         chaos_kill "$x" "$len"
-    elif [ $what -lt 55 ]; then
+    elif [ $what -lt 45 ]; then
         chaos_stop "$x" "$len"
+    elif [ $what -lt 60 ]; then
+        chaos_fault "$x" "$len"
     elif [ $what -lt 80 ]; then
         chaos_admin_fail "$x" "$len"
     else
@@ -238,9 +277,11 @@ exited() { [ ! -e "/proc/$1" ] || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null
 # ---- set-up ----------------------------------------------------------------------------------
 truncate -s "$IMAGE_SIZE" "$T/lun.img"
 for x in "${PATHS[@]}"; do
-    start_path "$x" "$T/lun.img"
+    start_server "$x"
     server[$x]=up
     admin[$x]=0
+    fault[$x]=0
+    due_heal[$x]=
     due_cont[$x]=
     due_restart[$x]=
     due_reinst[$x]=
@@ -279,6 +320,7 @@ settle_step() {
         due_cont[$x]=
         due_restart[$x]=
         due_reinst[$x]=
+        [ "${fault[$x]}" = 0 ] || heal "$x"
         if [ "${server[$x]}" = stopped ]; then
             act "SIGCONT server $x"
             signal_server "$x" CONT && server[$x]=up
@@ -292,8 +334,8 @@ settle_step() {
 }
 settled() { settle_step && all_settled; }
 
-act "chaos over after $steps steps: ${DONE[kill]} kills, ${DONE[stop]} stops, ${DONE[fail]} operator fails, ${DONE[policy]} policy switches; settling"
-for what in kill stop fail policy; do
+act "chaos over after $steps steps: ${DONE[kill]} kills, ${DONE[stop]} stops, ${DONE[fault]} faults, ${DONE[fail]} operator fails, ${DONE[policy]} policy switches; settling"
+for what in kill stop fault fail policy; do
     [ "${DONE[$what]}" -gt 0 ] || fail "the chaos loop never did a $what: nothing was tested"
 done
 settle_step

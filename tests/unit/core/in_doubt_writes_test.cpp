@@ -77,6 +77,30 @@ TEST_CASE("a kept write still in flight at the resolution is replayed once it co
     CHECK(d.take_replay());
 }
 
+TEST_CASE("a kept write sent again waits only for the replays of older kept writes") {
+    InDoubtWrites d(1 << 20);
+    auto id = d.open(0, 0, 4096, t0);
+    auto s1 = d.keep(write_at(0));
+    auto s2 = d.keep(write_at(0));
+    auto s3 = d.keep(write_at(0));
+    REQUIRE((s1 && s2 && s3));
+    d.settle(*s3, true);
+    d.resolve(id); // all three due; s1 and s2 are still in flight to the client
+    CHECK(d.blocks(0, 4096));            // new I/O waits for every replay
+    CHECK_FALSE(d.blocks(0, 4096, *s1)); // s1 sent again: nothing older is due
+    CHECK(d.blocks(0, 4096, *s2));       // s2 sent again: s1's replay comes first
+    CHECK_FALSE(d.take_replay());        // s1 not done yet: its order is not known
+    d.settle(*s1, true);
+    auto r1 = d.take_replay();
+    REQUIRE(r1);
+    CHECK(d.blocks(0, 4096, *s2)); // while s1's replay runs
+    d.replay_done(true);
+    CHECK_FALSE(d.blocks(0, 4096, *s2)); // s1 done: s2 may go, before its own replay
+    CHECK_FALSE(d.take_replay());        // s2 not done yet
+    d.settle(*s2, true);
+    CHECK(d.take_replay());
+}
+
 TEST_CASE("a kept write over two attempts stays until both resolved") {
     InDoubtWrites d(1 << 20);
     auto a = d.open(0, 0, 4096, t0);

@@ -456,3 +456,55 @@ TEST_CASE("with in_doubt_flush_timeout 0 a flush does not wait for in-doubt writ
     CHECK(fl->result.ok());
     CHECK(h.f.lu->status().in_doubt_writes == 1);
 }
+
+TEST_CASE("a kept write that fails on its path after the resolution under it is sent again, "
+          "not held behind its own replay") {
+    LuFixture f(HungPath::settings());
+    auto a = f.add("a");
+    auto b = f.add("b");
+    auto c = f.add("c");
+    REQUIRE(f.wait_ready());
+    auto write = [&](IoBuffer& data) {
+        IoRequest r;
+        r.op = IoOp::write;
+        r.offset = 8192;
+        r.length = 4096;
+        r.data = make_io_buffer(4096);
+        data = r.data;
+        return f.submit_request(std::move(r));
+    };
+    // A hangs on a and completes through b: in doubt.
+    a->hold = true;
+    IoBuffer buffer_a;
+    auto wa = write(buffer_a);
+    REQUIRE(f.wait(wa));
+    REQUIRE(f.lu->status().in_doubt_writes == 1);
+    // B over it is kept and sits on b.
+    b->hold = true;
+    IoBuffer buffer_b;
+    auto wb = write(buffer_b);
+    REQUIRE(f.run_until([&] { return b->pending.size() == 1; }));
+    // A resolves: B is due for replay, but B's own client write is not done yet. Then b
+    // fails it (a path error): B goes again, to c.
+    a->hold = false;
+    FakeTransport::release(f.io.get_executor(), *a, IoResult::success());
+    REQUIRE(f.run_until([&] { return f.lu->status().in_doubt_writes == 0; }));
+    b->hold = false;
+    FakeTransport::release(f.io.get_executor(), *b, IoResult::path(EIO));
+    REQUIRE(f.wait(wb));
+    CHECK(wb->result.ok());
+    REQUIRE(f.run_until([&] {
+        auto s = f.lu->status();
+        return s.kept_writes == 0 && s.held == 0 && s.in_flight == 0;
+    }));
+    // c carries everything after b failed: the last write to the block is B's.
+    const IoRequest* last = nullptr;
+    for (const auto& r : c->submitted) {
+        if (r.op == IoOp::write) {
+            last = &r;
+        }
+    }
+    REQUIRE(last != nullptr);
+    CHECK(last->data == buffer_b);
+    CHECK(f.lu->status().io_errors == 0);
+}
