@@ -170,12 +170,11 @@ private:
     PathChecker checker_;
     NoPathQueue no_path_queue_;
     InDoubtWrites in_doubt_;
-    EngineIoList held_; // I/O waiting for replays over its range, or for memory
-    bool replay_backoff_ = false;
+    EngineIoList held_;               // I/O waiting for replays over its range, or for memory
+    bool replay_backoff_ = false;     // a replay failed: the next tick tries again
     bool releasing_held_ = false;     // release_held is running (it is not re-entered)
-    bool memory_full_logged_ = false; // in_doubt_memory_full logged since a write was last kept //
-                                      // a replay failed: the next tick tries again
-    bool flush_wait_logged_ = false; // a flush waiting for in-doubt writes was logged
+    bool memory_full_logged_ = false; // in_doubt_memory_full logged since a write was kept
+    bool flush_wait_logged_ = false;  // a flush waiting for in-doubt writes was logged
     std::unique_ptr<CapacityRescan> rescan_;
     std::unique_ptr<EngineTimer> tick_;
 

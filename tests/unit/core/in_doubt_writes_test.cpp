@@ -85,8 +85,8 @@ TEST_CASE("a kept write sent again waits only for the replays of older kept writ
     auto s3 = d.keep(write_at(0));
     REQUIRE((s1 && s2 && s3));
     d.settle(*s3, true);
-    d.resolve(id); // all three due; s1 and s2 are still in flight to the client
-    CHECK(d.blocks(0, 4096));            // new I/O waits for every replay
+    d.resolve(id);            // all three due; s1 and s2 are still in flight to the client
+    CHECK(d.blocks(0, 4096)); // new I/O waits for every replay
     CHECK_FALSE(d.blocks(0, 4096, *s1)); // s1 sent again: nothing older is due
     CHECK(d.blocks(0, 4096, *s2));       // s2 sent again: s1's replay comes first
     CHECK_FALSE(d.take_replay());        // s1 not done yet: its order is not known
