@@ -70,7 +70,7 @@ public:
     /// completed (take_replay), so waiting for them would wait forever.
     bool blocks(std::uint64_t offset, std::uint64_t length,
                 std::uint64_t kept_seq = 0) const noexcept;
-    /// True when held I/O may be tried again (no replay due or running).
+    /// True when no replay is due or running (a flush waits for this).
     bool idle() const noexcept { return due_.empty() && !replay_in_flight_; }
 
     // ---- what the operator sees ----
