@@ -68,13 +68,12 @@ void LogicalUnit::path_hung(Path& p, const std::string& reason) {
 
 void LogicalUnit::leave_connection(Path& p, bool server_answers) {
     if (p.transport().is_open() && !p.in_flight.empty()) {
-        const bool writes = std::any_of(p.in_flight.begin(), p.in_flight.end(),
-                                        [](const EngineIo& r) { return r.io.modifies(); });
         // Closing would not withdraw what was sent: writes stay in doubt on the open
         // connection until their late reply or its death says whether they landed. A server
         // that answers gets its replies read before the connection goes (at most io_timeout,
         // PathChecker's close_unanswered): never a hard disconnect of a live server.
-        if (writes || server_answers) {
+        if (server_answers || std::any_of(p.in_flight.begin(), p.in_flight.end(),
+                                          [](const EngineIo& r) { return r.io.modifies(); })) {
             abandon_in_flight(p);
             return;
         }
@@ -129,7 +128,6 @@ void LogicalUnit::abandon_in_flight(Path& p) {
         p.abandoned.push_back(old);
         again.push_back(*next);
     }
-    p.abandoned_writes += writes;
     if (writes > 0) {
         p.log(spdlog::level::warn, "write_in_doubt",
               std::to_string(writes) +
@@ -151,7 +149,7 @@ void LogicalUnit::abandon_in_flight(Path& p) {
 void LogicalUnit::on_abandoned_end(Path& p, EngineIo& r, IoResult result) {
     p.abandoned.erase(p.abandoned.iterator_to(r));
     p.record_end(r.io, result.ok(), clock_->now() - r.started);
-    const bool last_write = r.doubt != 0 && --p.abandoned_writes == 0;
+    const bool last_write = r.doubt != 0 && p.abandoned_writes() == 0;
     if (r.doubt != 0) {
         in_doubt_.resolve(r.doubt);
         const LogScope scope({id_.name, id_.wwid, p.id(), "write_in_doubt_resolved"});

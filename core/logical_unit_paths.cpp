@@ -280,9 +280,8 @@ ControlResult<> LogicalUnit::reinstate_path(std::string_view id) {
     if (p == nullptr) {
         return ControlError::not_found("no path '" + std::string(id) + "' in lu " + id_.name);
     }
-    if (p->abandoned_writes > 0) {
-        return ControlError::busy("path " + p->id() + " has " +
-                                  std::to_string(p->abandoned_writes) +
+    if (const auto writes = p->abandoned_writes(); writes > 0) {
+        return ControlError::busy("path " + p->id() + " has " + std::to_string(writes) +
                                   " write(s) in doubt on its hung connection; it reconnects by "
                                   "itself once they resolve");
     }

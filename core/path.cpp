@@ -34,6 +34,11 @@ void Path::log(spdlog::level::level_enum level, std::string_view event,
                 text);
 }
 
+std::size_t Path::abandoned_writes() const noexcept {
+    return static_cast<std::size_t>(std::count_if(abandoned.begin(), abandoned.end(),
+                                                  [](const EngineIo& r) { return r.doubt != 0; }));
+}
+
 PathLoad Path::load() const noexcept {
     return PathLoad{number_, counters_.in_flight, counters_.bytes_in_flight, spec_.weight,
                     spec_.throughput};

@@ -4,6 +4,7 @@
 // transition(), which also logs the change.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -95,7 +96,8 @@ public:
     /// Attempts left on the hung connection (kept open) after their I/O went elsewhere: the
     /// path reconnects only once each resolved (late reply or the connection's death).
     EngineIoList abandoned;
-    std::uint32_t abandoned_writes = 0; // of them, the writes (in doubt until they resolve)
+    /// Of the abandoned attempts, the writes (in doubt until they resolve).
+    std::size_t abandoned_writes() const noexcept;
     bool dirty = false;   // writes completed here since the last flush that covered it
     bool removed = false; // by remove_path: gone once its I/O in flight is done
     /// Failures and errors of late: a path that keeps failing is held back as marginal.

@@ -33,7 +33,7 @@ CheckAction next_check_action(const Path& p, Clock::time_point now, const LuSett
     if (!p.abandoned.empty()) {
         // Writes keep the connection until they resolve; reads and the like (nothing that
         // can land) are waited for at most io_timeout: then the server is not answering.
-        return p.abandoned_writes == 0 && now - p.abandoned.front().started >= s.io_timeout
+        return now - p.abandoned.front().started >= s.io_timeout && p.abandoned_writes() == 0
                    ? CheckAction::close_unanswered
                    : CheckAction::none;
     }
