@@ -117,10 +117,10 @@ private:
     void abandon_in_flight(Path& p);
     /// A path stops carrying I/O. Its connection is kept open, with its attempts abandoned
     /// (their I/O goes elsewhere at once), while writes are in flight on it (they may still
-    /// land) or while its server still answers (`server_answers`: hanging up on a live NBD
-    /// server with requests in flight is a hard disconnect, which the protocol reserves for
-    /// violations); otherwise it is closed.
-    void leave_connection(Path& p, bool server_answers);
+    /// land) or while its server may still answer (`may_answer`: it answered an error, or is
+    /// only suspected of hanging; hanging up on a live NBD server with requests in flight is a
+    /// hard disconnect, which the protocol reserves for violations); otherwise it is closed.
+    void leave_connection(Path& p, bool may_answer);
     void on_abandoned_end(Path& p, EngineIo& r, IoResult result);
     void pump_replays();
     void release_held();
@@ -132,7 +132,7 @@ private:
     std::uint32_t probe_bytes() const noexcept override;
     void path_healthy(Path& p) override;
     void path_failed(Path& p, const std::string& reason) override;
-    void path_hung(Path& p, const std::string& reason) override;
+    void path_hung(Path& p, const std::string& reason, bool suspected) override;
     void probe_siblings(Path& p) override;
     /// The transport says its connection died: failed and closed, nothing left in doubt.
     void path_lost(Path& p, const std::string& reason);

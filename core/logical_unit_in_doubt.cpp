@@ -56,24 +56,26 @@ bool LogicalUnit::held_for_doubt(EngineIo& r) {
     return wait;
 }
 
-void LogicalUnit::path_hung(Path& p, const std::string& reason) {
+void LogicalUnit::path_hung(Path& p, const std::string& reason, bool suspected) {
     if (is_usable(p.state())) {
         mark_failed(p, reason);
     } else {
         p.last_error = reason;
     }
-    leave_connection(p, false);
+    // A server suspected after suspect_after may only be slow (a flush behind a busy disk):
+    // its connection is kept like one that answers. One silent for io_timeout is not.
+    leave_connection(p, suspected);
     paths_changed();
 }
 
-void LogicalUnit::leave_connection(Path& p, bool server_answers) {
+void LogicalUnit::leave_connection(Path& p, bool may_answer) {
     if (p.transport().is_open() && !p.in_flight.empty()) {
         // Closing would not withdraw what was sent: writes stay in doubt on the open
         // connection until their late reply or its death says whether they landed. A server
-        // that answers gets its replies read before the connection goes (at most io_timeout,
+        // that may answer gets its replies read before the connection goes (at most io_timeout,
         // PathChecker's close_unanswered): never a hard disconnect of a live server.
-        if (server_answers || std::any_of(p.in_flight.begin(), p.in_flight.end(),
-                                          [](const EngineIo& r) { return r.io.modifies(); })) {
+        if (may_answer || std::any_of(p.in_flight.begin(), p.in_flight.end(),
+                                      [](const EngineIo& r) { return r.io.modifies(); })) {
             abandon_in_flight(p);
             return;
         }

@@ -166,7 +166,8 @@ void PathChecker::tick(Path& p, Clock::time_point now, Clock::time_point others_
         return;
     case CheckAction::io_deadline:
         ++p.counters().timeouts;
-        host_.path_hung(p, "I/O timed out after " + std::to_string(s.io_timeout.count()) + " ms");
+        host_.path_hung(p, "I/O timed out after " + std::to_string(s.io_timeout.count()) + " ms",
+                        false);
         return;
     case CheckAction::suspect_hang: {
         const auto waited = std::chrono::duration_cast<Millis>(now - p.in_flight.front().started);
@@ -174,8 +175,10 @@ void PathChecker::tick(Path& p, Clock::time_point now, Clock::time_point others_
               "has not answered for " + std::to_string(waited.count()) +
                   " ms while another path answers: suspected of hanging (io_timeout " +
                   std::to_string(s.io_timeout.count()) + " ms)");
-        host_.path_hung(p, "suspected hang: no answer for " + std::to_string(waited.count()) +
-                               " ms while another path answered");
+        host_.path_hung(p,
+                        "suspected hang: no answer for " + std::to_string(waited.count()) +
+                            " ms while another path answered",
+                        true);
         return;
     }
     case CheckAction::confirm_hang:
@@ -183,9 +186,11 @@ void PathChecker::tick(Path& p, Clock::time_point now, Clock::time_point others_
         return;
     case CheckAction::hung_check:
         host_.path_hung(
-            p, "a check did not answer within " +
-                   std::to_string(std::chrono::duration_cast<Millis>(check_deadline(s)).count()) +
-                   " ms");
+            p,
+            "a check did not answer within " +
+                std::to_string(std::chrono::duration_cast<Millis>(check_deadline(s)).count()) +
+                " ms",
+            false);
         return;
     case CheckAction::reconnect:
         p.next_check = now + s.checker_interval;

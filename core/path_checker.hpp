@@ -64,9 +64,11 @@ public:
         virtual std::uint32_t probe_bytes() const noexcept = 0;
         virtual void path_healthy(Path& p) = 0;
         virtual void path_failed(Path& p, const std::string& reason) = 0;
-        /// The path stopped answering (an I/O or a check passed its deadline): its I/O goes
-        /// elsewhere; writes in flight are in doubt and its connection may stay open.
-        virtual void path_hung(Path& p, const std::string& reason) = 0;
+        /// The path stopped answering (an I/O or a check passed its deadline, or, `suspected`,
+        /// an I/O passed suspect_after while another path answered): its I/O goes elsewhere;
+        /// writes in flight are in doubt and its connection may stay open. A suspicion is no
+        /// proof: the server may only be slow, so its connection stays until it answers.
+        virtual void path_hung(Path& p, const std::string& reason, bool suspected) = 0;
         /// A reconnect ended without the path coming up.
         virtual void reconnect_failed(Path& p) = 0;
         /// The set of paths that carry I/O changed.

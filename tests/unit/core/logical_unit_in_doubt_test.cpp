@@ -208,7 +208,8 @@ TEST_CASE("past in_doubt_memory a write over an in-doubt range waits for the res
     CHECK(h.writes_on_b().back() == buffer_c); // C after the replays, never before
 }
 
-TEST_CASE("a hung path with only reads in flight is closed as before: nothing is in doubt") {
+TEST_CASE("a path past io_timeout with only reads in flight is closed at once: nothing is in "
+          "doubt") {
     HungPath h;
     h.a->hold = true;
     const int closes = h.a->closes;
@@ -217,6 +218,40 @@ TEST_CASE("a hung path with only reads in flight is closed as before: nothing is
     CHECK(r->result.ok());
     CHECK(h.a->closes > closes);
     CHECK(h.f.lu->status().in_doubt_writes == 0);
+}
+
+TEST_CASE("a path only suspected of hanging keeps its connection, with only reads in flight, "
+          "until its server answers") {
+    auto s = LuFixture::fast_settings(); // rotating: b answers while a is silent
+    s.io_timeout = Millis{3000};
+    s.suspect_after = Millis{250};
+    LuFixture f(s);
+    auto a = f.add("a");
+    auto b = f.add("b");
+    REQUIRE(f.wait_ready());
+    a->hold = true; // a slow server (a flush behind a busy disk), not a dead one
+    const int closes = a->closes;
+    std::vector<std::shared_ptr<Outcome>> reads;
+    for (int i = 0; i < 4; ++i) {
+        reads.push_back(f.submit(IoOp::read, 8192 + 4096 * i));
+    }
+    for (auto& r : reads) {
+        REQUIRE(f.wait(r));
+        CHECK(r->result.ok());
+    }
+    REQUIRE(f.state("a") == PathState::failed);
+    CHECK(f.lu->status().paths.at(0).counters.timeouts == 0); // suspected, not timed out
+    REQUIRE_FALSE(a->pending.empty());
+    f.run_for(1s); // well past suspect_after, within io_timeout: no hang-up
+    CHECK(a->closes == closes);
+    CHECK(a->open);
+    const int opens = a->opens;
+    a->hold = false;
+    FakeTransport::release(f.io.get_executor(), *a, IoResult::success()); // the late replies
+    REQUIRE(f.wait_state("a", PathState::active));
+    CHECK(a->closes > closes); // closed once answered, then opened again
+    CHECK(a->opens > opens);
+    CHECK(f.lu->status().io_errors == 0);
 }
 
 TEST_CASE("a read sent again off a hung connection reads into a buffer of its own") {
