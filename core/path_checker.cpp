@@ -16,6 +16,10 @@ Clock::duration hang_threshold(const Path& p, const LuSettings& s) noexcept {
     return std::max<Clock::duration>(s.suspect_after, scaled);
 }
 
+Clock::time_point silent_since(const Path& p) noexcept {
+    return p.in_flight.empty() ? p.last_good : std::max(p.in_flight.front().started, p.last_good);
+}
+
 CheckAction next_check_action(const Path& p, Clock::time_point now, const LuSettings& s,
                               Clock::time_point others_answered) noexcept {
     if (!p.in_flight.empty()) {
@@ -23,11 +27,13 @@ CheckAction next_check_action(const Path& p, Clock::time_point now, const LuSett
         if (now - started >= s.io_timeout) {
             return CheckAction::io_deadline;
         }
+        // Early suspicion needs silence: a path that answered since its oldest I/O started
+        // (a long flush while other requests come back) is slow, and io_timeout bounds that.
+        const auto silent = silent_since(p);
         if (s.suspect_after.count() > 0 && is_usable(p.state()) &&
-            now - started >= hang_threshold(p, s)) {
+            now - silent >= hang_threshold(p, s)) {
             // Only while the LU's storage answers elsewhere: a slow LU is not a hung path.
-            return others_answered > started ? CheckAction::suspect_hang
-                                             : CheckAction::confirm_hang;
+            return others_answered > silent ? CheckAction::suspect_hang : CheckAction::confirm_hang;
         }
     }
     if (!p.abandoned.empty()) {
@@ -170,7 +176,7 @@ void PathChecker::tick(Path& p, Clock::time_point now, Clock::time_point others_
                         false);
         return;
     case CheckAction::suspect_hang: {
-        const auto waited = std::chrono::duration_cast<Millis>(now - p.in_flight.front().started);
+        const auto waited = std::chrono::duration_cast<Millis>(now - silent_since(p));
         p.log(spdlog::level::warn, "path_suspected_hung",
               "has not answered for " + std::to_string(waited.count()) +
                   " ms while another path answers: suspected of hanging (io_timeout " +

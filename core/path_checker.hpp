@@ -20,7 +20,7 @@ namespace mpiod {
 enum class CheckAction : std::uint8_t {
     none,
     io_deadline,      // the oldest I/O in flight passed io_timeout: the path hung
-    suspect_hang,     // its oldest I/O is far slower than its history while another path answers
+    suspect_hang,     // silent far longer than its history while another path answers
     confirm_hang,     // as suspect_hang, but no other path answered since: probe one
     hung_check,       // an open or check runs too long: the path hung
     reconnect,        // a failed path's next reconnect is due
@@ -33,10 +33,14 @@ enum class CheckAction : std::uint8_t {
 /// How long an open or check may run before it counts as hung.
 Clock::duration check_deadline(const LuSettings& s) noexcept;
 
-/// How long the oldest I/O of `p` may be outstanding before the path is suspected of hanging:
+/// How long `p` may be silent with I/O in flight before it is suspected of hanging:
 /// suspect_after, or hang_factor times its recent slowest latency if that is longer.
 Clock::duration hang_threshold(const Path& p, const LuSettings& s) noexcept;
 inline constexpr double hang_factor = 4.0;
+
+/// Since when `p` has been silent: the start of its oldest I/O in flight, or its last answer if
+/// that came later (a path that answers other I/O meanwhile is slow on one, not hung).
+Clock::time_point silent_since(const Path& p) noexcept;
 
 /// What the tick at `now` does to `p`. `others_answered`: the last time another usable path of
 /// the LU completed an I/O or a check. Pure.

@@ -185,6 +185,28 @@ TEST_CASE("an I/O far slower than its path's history while another path answers 
     f.path.in_flight.clear();
 }
 
+TEST_CASE("a path that answered since its oldest I/O started is slow on it, not hung: silence "
+          "counts from its last answer") {
+    OnePath f;
+    f.path.transition(PathState::active, {"test"});
+    EngineIo flush; // a long flush; other requests on the path come back meanwhile
+    flush.started = f.t0;
+    f.path.in_flight.push_back(flush);
+    f.path.last_good = f.t0 + 200ms;
+    const auto answered_since = f.t0 + 300ms;
+    CHECK(silent_since(f.path) == f.t0 + 200ms);
+    CHECK(next_check_action(f.path, f.t0 + 449ms, f.settings, answered_since) == CheckAction::none);
+    CHECK(next_check_action(f.path, f.t0 + 450ms, f.settings, answered_since) ==
+          CheckAction::suspect_hang);
+    // Another path's answer must come after the silence began to confirm it.
+    CHECK(next_check_action(f.path, f.t0 + 450ms, f.settings, f.t0 + 150ms) ==
+          CheckAction::confirm_hang);
+    // io_timeout still counts from the oldest I/O's start: it bounds a slow I/O.
+    CHECK(next_check_action(f.path, f.t0 + f.settings.io_timeout, f.settings, answered_since) ==
+          CheckAction::io_deadline);
+    f.path.in_flight.clear();
+}
+
 TEST_CASE("the recent slowest latency follows spikes and forgets them") {
     OnePath f;
     IoRequest r;
