@@ -17,7 +17,7 @@ log "killing path a (SIGKILL) under load"
 kill_path a
 wait $FIO || { cat "$T/kill9.fio.txt"; fail "fio saw errors across the path kill"; }
 grep -q "err= 0" "$T/kill9.fio.txt" || fail "fio reported errors"
-path_is a failed || path_is a reinstating || fail "path a is $(path_state a), expected failed"
+path_is_down a || fail "path a is $(path_state a), expected failed"
 path_is b active || fail "path b is $(path_state b)"
 ctl list paths
 echo PASS

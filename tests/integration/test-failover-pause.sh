@@ -20,7 +20,7 @@ s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"p")
 s.settimeout(2)
 try: s.recv(1)
 except OSError: pass' "$T/a.ctl" &
-wait_for 20 path_is a failed || wait_for 5 path_is a reinstating ||
+wait_for 20 path_is_down a ||
     fail "hung path a is $(path_state a), expected failed"
 wait $FIO || { cat "$T/pause.fio.txt"; fail "fio saw errors across the hang"; }
 grep -q "err= 0" "$T/pause.fio.txt" || fail "fio reported errors"

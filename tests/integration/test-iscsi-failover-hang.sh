@@ -25,7 +25,7 @@ FIO=$!
 wait_for 60 path_ios_above a 1000 || fail "path a never carried I/O"
 log "stopping tgtd a (SIGSTOP) under load"
 kill -STOP "$(tgtd_pid a)"
-wait_for 25 path_is a failed || wait_for 5 path_is a reinstating ||
+wait_for 25 path_is_down a ||
     fail "hung path a is $(path_state a), expected failed"
 wait $FIO || { cat "$T/hang.fio.json"; fail "fio saw errors across the hang"; }
 python3 -c '

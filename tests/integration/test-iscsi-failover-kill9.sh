@@ -30,7 +30,7 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 errs = sum(job["error"] for job in j["jobs"])
 sys.exit(1 if errs else 0)' "$T/kill9.fio.json" || fail "fio reported errors"
-path_is a failed || path_is a reinstating || fail "path a is $(path_state a), expected failed"
+path_is_down a || fail "path a is $(path_state a), expected failed"
 path_is b active || fail "path b is $(path_state b)"
 echo "STALL killed iSCSI path (SIGKILL): worst client I/O latency $(fio_max_latency_ms kill9) ms"
 ctl list paths

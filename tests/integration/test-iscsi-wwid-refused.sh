@@ -21,7 +21,7 @@ start_mpiod "$T/mpiod.yaml"
 wait_for 10 grep -q "path b .* refused: it reports identity $(tgt_wwid $OTHER)" "$T/mpiod.log" ||
     fail "path b was not refused for its identity"
 path_is a active || fail "path a is $(path_state a)"
-path_is b failed || path_is b reinstating || fail "path b is $(path_state b)"
+path_is_down b || fail "path b is $(path_state b)"
 nbdsh -u "$(LU_URI)" -c 'h.pwrite(b"w" * 4096, 0); assert h.pread(4096, 0) == b"w" * 4096'
 [ "$(path_ios b)" = 0 ] || fail "the refused path carried I/O"
 echo PASS

@@ -12,7 +12,7 @@ start_mpiod "$T/mpiod.yaml"   # the LU takes its geometry from a; b is not up ye
 start_path b "$T/other.img"   # claims the same wwid but is another disk
 
 wait_for 10 grep -q "path b .* refused: size" "$T/mpiod.log" || fail "path b was not refused"
-path_is b failed || path_is b reinstating || fail "path b is $(path_state b)"
+path_is_down b || fail "path b is $(path_state b)"
 nbdsh -u "$(LU_URI)" -c 'h.pwrite(b"q" * 4096, 4096); assert h.pread(4096, 4096) == b"q" * 4096'
 [ "$(path_ios b)" = 0 ] || fail "the refused path carried I/O"
 ctl --json list paths | python3 -c '
