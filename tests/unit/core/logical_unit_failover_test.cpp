@@ -191,6 +191,39 @@ TEST_CASE("a path that stops answering while another answers is failed long befo
     CHECK(f.lu->status().paths.at(0).counters.timeouts == 0); // not the io_timeout
 }
 
+TEST_CASE("a path that answers reads while its flush takes long is slow, not hung: it stays "
+          "in use until io_timeout") {
+    auto s = LuFixture::fast_settings();
+    s.policy = "first"; // a carries everything; b answers its idle checks
+    s.io_timeout = Millis{3000};
+    s.suspect_after = Millis{250};
+    LuFixture f(s);
+    auto a = f.add("a");
+    auto b = f.add("b");
+    REQUIRE(f.wait_ready());
+    auto w = f.submit(IoOp::write, 8192); // a holds unflushed data
+    REQUIRE(f.wait(w));
+    a->hold = true;
+    auto flush = f.submit(IoOp::flush);
+    f.run_for(Millis{10});
+    REQUIRE(a->pending.size() == 1); // the flush, on a, for as long as a's disk takes
+    a->hold = false;
+    const auto start = f.clock->now();
+    while (f.clock->now() - start < Millis{1500}) { // six times suspect_after
+        auto r = f.submit(IoOp::read, 16384);
+        REQUIRE(f.wait(r));
+        CHECK(r->result.ok());
+        f.run_for(Millis{100});
+    }
+    CHECK(f.state("a") == PathState::active);
+    CHECK_FALSE(flush->done);
+    CHECK(f.data_ios("b", IoOp::read) == 0); // every read went to a: it was never failed
+    FakeTransport::release(f.io.get_executor(), *a);
+    REQUIRE(f.wait(flush));
+    CHECK(flush->result.ok());
+    CHECK(f.lu->status().failovers == 0);
+}
+
 TEST_CASE("with the other path idle, a probe of it confirms the hang") {
     auto s = LuFixture::fast_settings();
     s.policy = "first"; // b carries nothing while a is up
