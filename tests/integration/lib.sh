@@ -29,6 +29,10 @@ cleanup() {
             tail -n 20 "$f" >&2 || true
         done
     fi
+    if [ $rc -ne 0 ] && [ -n "${MPIOD_TEST_KEEP:-}" ]; then # flake hunting: keep every log
+        mkdir -p "$MPIOD_TEST_KEEP" && cp "$T"/*.log "$T"/*.yaml "$MPIOD_TEST_KEEP"/ 2>/dev/null
+        echo "logs kept in $MPIOD_TEST_KEEP" >&2
+    fi
     rm -rf "$T"
     exit $rc
 }
