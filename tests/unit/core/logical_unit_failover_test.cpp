@@ -166,10 +166,8 @@ TEST_CASE("a transport reporting its connection lost fails the idle path before 
 }
 
 TEST_CASE("a path that stops answering while another answers is failed long before io_timeout") {
-    auto s = LuFixture::fast_settings();
-    s.io_timeout = Millis{10000};
+    auto s = LuFixture::hang_detection_settings(Millis{10000});
     s.checker_interval = Millis{2000};
-    s.suspect_after = Millis{250};
     LuFixture f(s);
     auto a = f.add("a");
     auto b = f.add("b");
@@ -193,10 +191,8 @@ TEST_CASE("a path that stops answering while another answers is failed long befo
 
 TEST_CASE("a path that answers reads while its flush takes long is slow, not hung: it stays "
           "in use until io_timeout") {
-    auto s = LuFixture::fast_settings();
+    auto s = LuFixture::hang_detection_settings(Millis{3000});
     s.policy = "first"; // a carries everything; b answers its idle checks
-    s.io_timeout = Millis{3000};
-    s.suspect_after = Millis{250};
     LuFixture f(s);
     auto a = f.add("a");
     auto b = f.add("b");
@@ -225,11 +221,9 @@ TEST_CASE("a path that answers reads while its flush takes long is slow, not hun
 }
 
 TEST_CASE("with the other path idle, a probe of it confirms the hang") {
-    auto s = LuFixture::fast_settings();
-    s.policy = "first"; // b carries nothing while a is up
-    s.io_timeout = Millis{10000};
+    auto s = LuFixture::hang_detection_settings(Millis{10000});
+    s.policy = "first";                 // b carries nothing while a is up
     s.checker_interval = Millis{60000}; // no idle check would come in time by itself
-    s.suspect_after = Millis{250};
     LuFixture f(s);
     auto a = f.add("a");
     auto b = f.add("b");
@@ -245,10 +239,7 @@ TEST_CASE("with the other path idle, a probe of it confirms the hang") {
 }
 
 TEST_CASE("when no other path answers either, only io_timeout fails a path") {
-    auto s = LuFixture::fast_settings();
-    s.io_timeout = Millis{3000};
-    s.suspect_after = Millis{250};
-    LuFixture f(s);
+    LuFixture f(LuFixture::hang_detection_settings(Millis{3000}));
     auto a = f.add("a");
     REQUIRE(f.wait_ready());
     a->hold = true; // the only path: a slow LU, not a hung path among live ones

@@ -222,10 +222,7 @@ TEST_CASE("a path past io_timeout with only reads in flight is closed at once: n
 
 TEST_CASE("a path only suspected of hanging keeps its connection, with only reads in flight, "
           "until its server answers") {
-    auto s = LuFixture::fast_settings(); // rotating: b answers while a is silent
-    s.io_timeout = Millis{3000};
-    s.suspect_after = Millis{250};
-    LuFixture f(s);
+    LuFixture f(LuFixture::hang_detection_settings(Millis{3000})); // rotating: b answers
     auto a = f.add("a");
     auto b = f.add("b");
     REQUIRE(f.wait_ready());

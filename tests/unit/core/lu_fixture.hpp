@@ -94,6 +94,14 @@ struct LuFixture {
         s.no_path_retry = NoPathRetry::after(Millis{300});
         return s;
     }
+    /// fast_settings with early hang detection at 250 ms and a longer io_timeout, so that a
+    /// suspicion and a deadline fall far apart.
+    static LuSettings hang_detection_settings(Millis io_timeout) {
+        auto s = fast_settings();
+        s.io_timeout = io_timeout;
+        s.suspect_after = Millis{250};
+        return s;
+    }
 
     std::shared_ptr<FakePathControl> add(const std::string& id, bool standby = false,
                                          TransportInfo info = disk_info()) {
