@@ -13,6 +13,8 @@
 #          threads), when perf is usable here
 #   ceiling 1 s / cpu per I/O: the IOPS at which the relay's single event-loop thread would be
 #          saturated (derived, not measured)
+# and after them what system calls cost here (bench/syscall_cost.cpp): single calls, and the
+# server side of 4k reads at QD32 moved with libnbd's calls and in bulk.
 # Usage: bench/fio-nbd.sh [seconds per run, default 10]. Needs a release build
 # (scripts/build.sh release). MPIOD_ALT=BINARY adds a row for a second mpiod build (named
 # $ALT_NAME, default mpiod-alt) on the same disk in the same run: bench/asio-io-uring.sh uses it.
@@ -53,6 +55,7 @@ if [ -n "${MPIOD_ALT:-}" ]; then
 fi
 
 c++ -O2 -std=c++20 -Wall -Wextra -Werror -o "$T/byte_pump" bench/byte_pump.cpp
+c++ -O2 -std=c++20 -Wall -Wextra -Werror -o "$T/syscall_cost" bench/syscall_cost.cpp
 "$T/byte_pump" "$T/pump.sock" "$T/p.sock" &
 pids+=("$!")
 PUMP_PID=$!
@@ -170,3 +173,5 @@ workload "4k randread QD1" 0 --rw=randread --bs=4k --iodepth=1
 workload "1M seq write QD8" 1 --rw=write --bs=1M --iodepth=8
 echo "(cpu/IO and sys/IO are the relay's own: mpiod, byte-pump or the nbdkit relay; direct"
 echo " has none; ceiling = 1 s / cpu per I/O, the single-thread saturation point)"
+echo "what system calls cost here (bench/syscall_cost.cpp):"
+"$T/syscall_cost"
