@@ -70,12 +70,7 @@ pump="nbd+unix:///?socket=$T/pump.sock"
 nbdcopy -- [ nbdkit pattern 1G ] "$direct"
 
 PERF=0
-if command -v perf >/dev/null &&
-    perf stat -e raw_syscalls:sys_enter -x, -o /dev/null -- true 2>/dev/null; then
-    PERF=1
-else
-    echo "(perf cannot count system calls here: sys/IO not shown)" >&2
-fi
+if calls_countable; then PERF=1; fi
 
 poll_now=0
 set_poll() { # MICROSECONDS: mpiod's busy_poll_us, switched by a live reload
@@ -96,24 +91,17 @@ set_poll() { # MICROSECONDS: mpiod's busy_poll_us, switched by a live reload
 # direct, no relay to measure)
 run() {
     local uri=$1 pid=$2; shift 2
-    local t0=0 perf_pid=""
+    local t0=0
     if [ "$pid" != 0 ]; then
         t0=$(cpu_ticks "$pid")
-        if [ "$PERF" = 1 ]; then
-            perf stat -e raw_syscalls:sys_enter -x, -o "$T/perf.out" -p "$pid" &
-            perf_pid=$!
-        fi
+        [ "$PERF" = 0 ] || calls_start "$pid"
     fi
     fio --name=b --ioengine=nbd --uri="$uri" --time_based --runtime="$RUNTIME" \
         --size=1G --output-format=json "$@" >"$T/out.json"
     local ticks=0 calls=0
     if [ "$pid" != 0 ]; then
         ticks=$(($(cpu_ticks "$pid") - t0))
-        if [ -n "$perf_pid" ]; then
-            kill -INT "$perf_pid"
-            wait "$perf_pid" || true
-            calls=$(awk -F, '/raw_syscalls/ {print $1}' "$T/perf.out")
-        fi
+        [ "$PERF" = 0 ] || { calls_stop; calls=$CALLS; }
     fi
     python3 - "$T/out.json" "$ticks" "${calls:-0}" <<'PY'
 import json, sys

@@ -8,6 +8,10 @@
 #   wait_socket SOCK [TRIES]  waits (TRIES x 50 ms, default 200) until an NBD server answers
 #   free_port               a free loopback TCP port
 #   cpu_ticks PID           the process's user + system time in clock ticks
+#   calls_countable         true when perf can count system calls here (else says so once)
+#   calls_start PID[,PID..] starts counting the processes' system calls (all threads)
+#   calls_stop              stops it and sets CALLS to the count (call it in this shell, not
+#                           in $(...): perf must be waited for before its count is read)
 MPIOD=${MPIOD:-build/daemon/mpiod}
 CTL=${MPIOD_CTL:-build/ctl/mpiod-ctl}
 
@@ -65,3 +69,25 @@ free_port() {
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+calls_countable() {
+    if [ -z "${CALLS_COUNTABLE:-}" ]; then
+        CALLS_COUNTABLE=0
+        if command -v perf >/dev/null &&
+            perf stat -e raw_syscalls:sys_enter -x, -o /dev/null -- true 2>/dev/null; then
+            CALLS_COUNTABLE=1
+        else
+            echo "(perf cannot count system calls here: sys/IO not shown)" >&2
+        fi
+    fi
+    [ "$CALLS_COUNTABLE" = 1 ]
+}
+calls_start() {
+    perf stat -e raw_syscalls:sys_enter -x, -o "$T/calls.perf" -p "$1" &
+    CALLS_PERF_PID=$!
+}
+calls_stop() {
+    kill -INT "$CALLS_PERF_PID"
+    wait "$CALLS_PERF_PID" || true
+    CALLS=$(awk -F, '/raw_syscalls/ {print $1}' "$T/calls.perf")
+}

@@ -37,51 +37,39 @@ config() {
         for i in "$@"; do echo "  - { wwid: w$i, alias: lu$i }"; done
     } >"$T/$name.yaml"
 }
-start() { # NAME: starts mpiod on $T/NAME.yaml; appends its pid to `daemons`
+start() { # NAME: starts mpiod on $T/NAME.yaml (its pid in $!)
     "$MPIOD" --config "$T/$1.yaml" 2>"$T/$1.log" &
     pids+=("$!")
-    daemons+=("$!")
 }
 config both 0 1
 config only0 0
 config only1 1
-daemons=()
 start both
-ONE=("${daemons[@]}")
-daemons=()
+ONE=("$!")
 start only0
+TWO=("$!")
 start only1
-TWO=("${daemons[@]}")
+TWO+=("$!")
 wait_socket "$T/both-run/lu0.sock"
 wait_socket "$T/both-run/lu1.sock"
 wait_socket "$T/only0-run/lu0.sock"
 wait_socket "$T/only1-run/lu1.sock"
 
 PERF=0
-if command -v perf >/dev/null &&
-    perf stat -e raw_syscalls:sys_enter -x, -o /dev/null -- true 2>/dev/null; then
-    PERF=1
-fi
+if calls_countable; then PERF=1; fi
 
 # run URI0 URI1 PID... -> "iops cpu_us_per_io calls_per_io": both jobs at once; CPU and system
 # calls of the given daemons.
 run() {
     local u0=$1 u1=$2; shift 2
-    local p t0=0 t1=0 perf_pid="" calls=0
+    local p t0=0 t1=0 calls=0
     for p in "$@"; do t0=$((t0 + $(cpu_ticks "$p"))); done
-    if [ "$PERF" = 1 ]; then
-        perf stat -e raw_syscalls:sys_enter -x, -o "$T/perf.out" -p "$(IFS=,; echo "$*")" &
-        perf_pid=$!
-    fi
+    [ "$PERF" = 0 ] || calls_start "$(IFS=,; echo "$*")"
     fio --ioengine=nbd --time_based --runtime="$RUNTIME" --size=1G --rw=randread --bs=4k \
         --iodepth=32 --group_reporting --output-format=json \
         --name=j0 --uri="$u0" --name=j1 --uri="$u1" >"$T/out.json"
     for p in "$@"; do t1=$((t1 + $(cpu_ticks "$p"))); done
-    if [ -n "$perf_pid" ]; then
-        kill -INT "$perf_pid"
-        wait "$perf_pid" || true
-        calls=$(awk -F, '/raw_syscalls/ {print $1}' "$T/perf.out")
-    fi
+    [ "$PERF" = 0 ] || { calls_stop; calls=$CALLS; }
     python3 - "$T/out.json" $((t1 - t0)) "$(getconf CLK_TCK)" "${calls:-0}" <<'PY'
 import json, sys
 text = open(sys.argv[1]).read()

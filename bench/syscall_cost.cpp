@@ -50,13 +50,21 @@ constexpr size_t reply_header = 16; // a simple reply's header
 constexpr size_t data = 4096;       // the read's data
 constexpr size_t reply = reply_header + data;
 
-void recv_all(int fd, char* p, size_t n) {
+// Receives exactly n bytes; returns the recv calls it took.
+long recv_all(int fd, char* p, size_t n) {
+    long calls = 0;
     while (n > 0) {
         const ssize_t r = ::recv(fd, p, n, 0);
         must(r > 0, "recv");
         p += r;
         n -= static_cast<size_t>(r);
+        ++calls;
     }
+    return calls;
+}
+
+void send_all(int fd, const char* p, size_t n) {
+    must(::send(fd, p, n, 0) == static_cast<ssize_t>(n), "send");
 }
 
 struct Pattern {
@@ -75,35 +83,24 @@ Pattern measure(int relay, int server, int rounds, bool bulk) {
     for (int round = 0; round < rounds; ++round) {
         auto t = Clock::now();
         if (bulk) {
-            must(::send(relay, requests.data(), requests.size(), 0) ==
-                     static_cast<ssize_t>(requests.size()),
-                 "send");
+            send_all(relay, requests.data(), requests.size());
             ++calls;
         } else {
             for (int i = 0; i < depth; ++i) {
-                must(::send(relay, requests.data() + i * request, request, 0) == request, "send");
+                send_all(relay, requests.data() + i * request, request);
                 ++calls;
             }
         }
         spent += Clock::now() - t;
         recv_all(server, in.data(), requests.size());
-        must(::send(server, replies.data(), replies.size(), 0) ==
-                 static_cast<ssize_t>(replies.size()),
-             "send");
+        send_all(server, replies.data(), replies.size());
         t = Clock::now();
         if (bulk) {
-            size_t got = 0;
-            while (got < replies.size()) {
-                const ssize_t r = ::recv(relay, in.data() + got, in.size() - got, 0);
-                must(r > 0, "recv");
-                got += static_cast<size_t>(r);
-                ++calls;
-            }
+            calls += recv_all(relay, in.data(), replies.size());
         } else {
             for (int i = 0; i < depth; ++i) {
-                recv_all(relay, in.data(), reply_header);
-                recv_all(relay, in.data() + reply_header, data);
-                calls += 2;
+                calls += recv_all(relay, in.data(), reply_header);
+                calls += recv_all(relay, in.data() + reply_header, data);
             }
         }
         spent += Clock::now() - t;
